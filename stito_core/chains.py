@@ -1,0 +1,193 @@
+"""Chain definitions: TOML files in ``config/chains/`` (or any path), validated into a :class:`Chain`."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .chain import Chain, Slot
+from .effects.base import Effect
+from .errors import ChainError
+from .params import ParameterSpec, Scale
+
+#: Where the shipped chain definitions live (``config/chains`` at the project root).
+CHAINS_DIR = Path(__file__).resolve().parents[1] / "config" / "chains"
+
+_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "search", "fixed"}
+
+
+def _builtin(spec: Mapping[str, Any]) -> Effect:
+    from .effects.builtin import BuiltinEffect
+    return BuiltinEffect(_required(spec, "kind"), spec.get("name"))
+
+
+def _vst3(spec: Mapping[str, Any]) -> Effect:
+    from .effects.vst3 import Vst3Effect
+    return Vst3Effect(str(Path(_required(spec, "path")).expanduser()), spec.get("name"))
+
+
+def _ladspa(spec: Mapping[str, Any]) -> Effect:
+    from .effects.ladspa import LadspaEffect
+    return LadspaEffect(_required(spec, "library"), spec.get("label"), spec.get("name"))
+
+
+#: Effect ``type`` in a chain file -> its loader. VST3 also covers AU on macOS (pedalboard loads both).
+BACKENDS: dict[str, Callable[[Mapping[str, Any]], Effect]] = {
+    "builtin": _builtin, "vst3": _vst3, "au": _vst3, "ladspa": _ladspa}
+
+
+def _required(spec: Mapping[str, Any], key: str) -> str:
+    """A string value that must be present in an effect table."""
+    value = spec.get(key)
+    if not isinstance(value, str) or not value:
+        msg = f"missing or empty key '{key}' (a string)"
+        raise ChainError(msg)
+    return value
+
+
+def _suggest(word: str, valid: list[str] | set[str]) -> str:
+    """' Did you mean 'x'?' for the closest valid word, or ''."""
+    close = difflib.get_close_matches(word, sorted(valid), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def chain_names() -> list[str]:
+    """Names of the shipped chains."""
+    return sorted(p.stem for p in CHAINS_DIR.glob("*.toml"))
+
+
+def chain_path(name_or_path: str | Path) -> Path:
+    """The TOML file for a shipped chain name or a path; unknown names list the valid ones."""
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            msg = f"{text}: chain file not found"
+            raise ChainError(msg)
+        return path
+    if text not in chain_names():
+        msg = f"unknown chain '{text}'.{_suggest(text, chain_names())} Shipped chains: {', '.join(chain_names())}"
+        raise ChainError(msg)
+    return CHAINS_DIR / f"{text}.toml"
+
+
+def load_chain(name_or_path: str | Path = "builtin") -> Chain:
+    """Load and validate a chain by shipped name (``builtin``, ``zam``, ...) or TOML path."""
+    path = chain_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not valid TOML: {exc}"
+        raise ChainError(msg) from None
+    return _chain(path, data)
+
+
+def _chain(path: Path, data: Mapping[str, Any]) -> Chain:
+    """Build the chain, prefixing every error with the file and the effect table that caused it."""
+    unknown = set(data) - {"name", "description", "effect"}
+    if unknown:
+        key = sorted(unknown)[0]
+        msg = f"{path}: unknown key '{key}'.{_suggest(key, ['name', 'description', 'effect'])}"
+        raise ChainError(msg)
+    tables = data.get("effect")
+    if not isinstance(tables, list) or not tables:
+        msg = f"{path}: a chain needs at least one [[effect]] table"
+        raise ChainError(msg)
+    slots = []
+    for index, table in enumerate(tables, 1):
+        try:
+            slots.append(_slot(table))
+        except ChainError as exc:
+            msg = f"{path}: effect[{index}]: {exc}"
+            raise ChainError(msg) from None
+    _check_unique(path, slots)
+    return Chain(str(data.get("name", path.stem)), slots, str(data.get("description", "")))
+
+
+def _check_unique(path: Path, slots: list[Slot]) -> None:
+    """Effect names identify parameters in the parameter file, so they must be unique."""
+    names = [s.effect.name for s in slots]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        msg = f"{path}: effect name '{repeated[0]}' is used twice; give each a distinct 'name'"
+        raise ChainError(msg)
+
+
+def _slot(table: Any) -> Slot:
+    """One ``[[effect]]`` table -> its effect, the searched specs and the fixed values."""
+    if not isinstance(table, Mapping):
+        raise ChainError("must be a table")
+    for key in table:
+        if key not in _EFFECT_KEYS:
+            raise ChainError(f"unknown key '{key}'.{_suggest(key, _EFFECT_KEYS)}")
+    kind = _required(table, "type")
+    if kind not in BACKENDS:
+        raise ChainError(f"unknown type '{kind}'.{_suggest(kind, set(BACKENDS))} Valid: {', '.join(BACKENDS)}")
+    effect = BACKENDS[kind](table)
+    specs = {p.name: p for p in effect.parameters}
+    fixed = _fixed(table.get("fixed", {}), specs)
+    searched = _searched(table.get("search"), specs, fixed)
+    return Slot(effect, searched, fixed)
+
+
+def _fixed(table: Any, specs: Mapping[str, ParameterSpec]) -> dict[str, float]:
+    """``fixed = {name = value}``: values held constant, in the parameter's unit and inside its range."""
+    if not isinstance(table, Mapping):
+        raise ChainError("'fixed' must be a table of name = value")
+    out = {}
+    for name, value in table.items():
+        spec = _known(name, specs)
+        if not isinstance(value, (int, float)) or not spec.minimum <= value <= spec.maximum:
+            raise ChainError(f"fixed.{name} = {value!r} is outside {spec.minimum:g}..{spec.maximum:g} {spec.unit}")
+        out[name] = float(value)
+    return out
+
+
+def _searched(table: Any, specs: Mapping[str, ParameterSpec], fixed: Mapping[str, float]) -> tuple[ParameterSpec, ...]:
+    """``search``: absent = every parameter not fixed; a list of names; or a table of name = true |
+    [min, max] | {min, max, scale}. Ranges are in the parameter's unit and must lie inside the plugin's."""
+    if table is None:
+        return tuple(p for n, p in specs.items() if n not in fixed)
+    if isinstance(table, list):
+        table = {name: True for name in table}
+    if not isinstance(table, Mapping):
+        raise ChainError("'search' must be a list of parameter names or a table")
+    out = []
+    for name, rng in table.items():
+        spec = _known(name, specs)
+        if name in fixed:
+            raise ChainError(f"'{name}' is both searched and fixed")
+        out.append(_ranged(spec, rng))
+    return tuple(out)
+
+
+def _ranged(spec: ParameterSpec, rng: Any) -> ParameterSpec:
+    """The spec narrowed by ``rng`` (true, [min, max] or {min, max, scale})."""
+    if rng is True:
+        return spec
+    if isinstance(rng, list) and len(rng) == 2:
+        rng = {"min": rng[0], "max": rng[1]}
+    if not isinstance(rng, Mapping) or set(rng) - {"min", "max", "scale"}:
+        raise ChainError(f"search.{spec.name}: give true, [min, max] or {{min, max, scale}}")
+    scale = Scale(rng.get("scale", spec.scale.value)) if rng.get("scale") in (None, "linear", "log") else None
+    if scale is None:
+        raise ChainError(f"search.{spec.name}.scale must be 'linear' or 'log'")
+    lo, hi = float(rng.get("min", spec.minimum)), float(rng.get("max", spec.maximum))
+    if lo < spec.minimum or hi > spec.maximum:
+        raise ChainError(f"search.{spec.name} = [{lo:g}, {hi:g}] leaves the plugin's range "
+                         f"{spec.minimum:g}..{spec.maximum:g} {spec.unit}")
+    narrowed = spec.with_range(lo, hi, scale)
+    problem = narrowed.check()
+    if problem:
+        raise ChainError(problem)
+    return narrowed
+
+
+def _known(name: str, specs: Mapping[str, ParameterSpec]) -> ParameterSpec:
+    """The spec called ``name``, or an error listing the close ones."""
+    if name not in specs:
+        raise ChainError(f"unknown parameter '{name}'.{_suggest(name, set(specs))} Valid: {', '.join(specs)}")
+    return specs[name]

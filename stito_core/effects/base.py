@@ -1,0 +1,46 @@
+"""The one interface every effect backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from ..audio import Audio
+from ..params import ParameterSpec
+
+
+class Effect(ABC):
+    """An audio effect with a fixed list of parameter specs in real units.
+
+    ``process`` only applies values that someone else chose (pretraining samples them, search
+    proposes them). It must be safe to call from several threads at once, so backends keep
+    per-call or per-thread plugin instances.
+    """
+
+    #: Stable id of this effect inside a chain, e.g. ``"compressor"`` or ``"zam_eq2"``.
+    name: str
+    #: Every parameter that can be set, in plugin order, with ranges in real units.
+    parameters: tuple[ParameterSpec, ...]
+
+    @abstractmethod
+    def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:
+        """Apply the effect with ``values`` (parameter name -> value in its unit; missing names take
+        their default) and return new audio with the same rate and channel count."""
+
+    def defaults(self) -> dict[str, float]:
+        """Parameter name -> default value, in each parameter's unit."""
+        return {p.name: p.default for p in self.parameters}
+
+    def resolve(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Defaults overridden by ``values``; unknown names are refused with the valid ones listed."""
+        known = self.defaults()
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            from ..errors import ChainError
+
+            msg = f"{self.name}: unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(known)}"
+            raise ChainError(msg)
+        return {**known, **values}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} with {len(self.parameters)} parameters>"

@@ -1,0 +1,121 @@
+"""Pedalboard's built-in effects, each described as data: a builder and its parameter specs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pedalboard as pb
+
+from ..audio import Audio
+from ..errors import ChainError
+from ..params import ParameterSpec, Scale
+from .base import Effect
+
+LOG = Scale.LOG
+
+#: (name, minimum, maximum, default, unit, scale) rows; ``effect`` is filled in per instance.
+Row = tuple[str, float, float, float, str, Scale]
+
+
+@dataclass(frozen=True)
+class BuiltinKind:
+    """One built-in effect type: a one-line meaning, its parameter rows and a builder."""
+
+    summary: str
+    rows: tuple[Row, ...]
+    build: Callable[[Mapping[str, float]], pb.Plugin]
+
+
+def _eq_rows() -> tuple[Row, ...]:
+    """Low shelf, four peak bands and a high shelf: gain in dB, centre in Hz, Q."""
+    rows: list[Row] = [("low_shelf_gain_db", -18, 18, 0, "dB", Scale.LINEAR),
+                       ("low_shelf_freq_hz", 30, 500, 100, "Hz", LOG),
+                       ("low_shelf_q", 0.3, 2, 0.707, "", LOG)]
+    for band, (lo, hi, centre) in enumerate(((60, 600, 200), (200, 2000, 700), (600, 6000, 2000), (2000, 16000, 6000)), 1):
+        rows += [(f"band{band}_gain_db", -18, 18, 0, "dB", Scale.LINEAR),
+                 (f"band{band}_freq_hz", lo, hi, centre, "Hz", LOG),
+                 (f"band{band}_q", 0.3, 6, 0.707, "", LOG)]
+    rows += [("high_shelf_gain_db", -18, 18, 0, "dB", Scale.LINEAR),
+             ("high_shelf_freq_hz", 2000, 16000, 8000, "Hz", LOG),
+             ("high_shelf_q", 0.3, 2, 0.707, "", LOG)]
+    return tuple(rows)
+
+
+def _build_eq(v: Mapping[str, float]) -> pb.Plugin:
+    """A Pedalboard of shelving and peaking biquads from the ``_eq_rows`` values."""
+    def band(cls: type, prefix: str) -> pb.Plugin:
+        return cls(cutoff_frequency_hz=v[f"{prefix}_freq_hz"], gain_db=v[f"{prefix}_gain_db"], q=v[f"{prefix}_q"])
+    peaks = [band(pb.PeakFilter, f"band{i}") for i in range(1, 5)]
+    return pb.Pedalboard([band(pb.LowShelfFilter, "low_shelf"), *peaks, band(pb.HighShelfFilter, "high_shelf")])
+
+
+KINDS: dict[str, BuiltinKind] = {
+    "distortion": BuiltinKind(
+        "tanh waveshaper with input drive",
+        (("drive_db", 0, 40, 0, "dB", Scale.LINEAR),),
+        lambda v: pb.Distortion(drive_db=v["drive_db"])),
+    "compressor": BuiltinKind(
+        "feed-forward compressor, hard knee, no make-up gain",
+        (("threshold_db", -60, 0, 0, "dB", Scale.LINEAR), ("ratio", 1, 20, 1, "", LOG),
+         ("attack_ms", 0.1, 100, 5, "ms", LOG), ("release_ms", 10, 1000, 100, "ms", LOG)),
+        lambda v: pb.Compressor(**v)),
+    "parametric_eq": BuiltinKind("low shelf, four peak bands, high shelf (RBJ biquads)", _eq_rows(), _build_eq),
+    "delay": BuiltinKind(
+        "feedback delay line mixed with the dry signal",
+        (("delay_s", 0.01, 1.0, 0.25, "s", LOG), ("feedback", 0, 0.9, 0, "", Scale.LINEAR),
+         ("mix", 0, 1, 0, "", Scale.LINEAR)),
+        lambda v: pb.Delay(delay_seconds=v["delay_s"], feedback=v["feedback"], mix=v["mix"])),
+    "reverb": BuiltinKind(
+        "Freeverb-style algorithmic reverb",
+        (("room_size", 0, 1, 0.5, "", Scale.LINEAR), ("damping", 0, 1, 0.5, "", Scale.LINEAR),
+         ("wet_level", 0, 1, 0, "", Scale.LINEAR), ("dry_level", 0, 1, 1, "", Scale.LINEAR),
+         ("width", 0, 1, 1, "", Scale.LINEAR)),
+        lambda v: pb.Reverb(**v)),
+    "chorus": BuiltinKind(
+        "modulated-delay chorus",
+        (("rate_hz", 0.1, 10, 1, "Hz", LOG), ("depth", 0, 1, 0.25, "", Scale.LINEAR),
+         ("centre_delay_ms", 1, 30, 7, "ms", LOG), ("feedback", 0, 0.9, 0, "", Scale.LINEAR),
+         ("mix", 0, 1, 0, "", Scale.LINEAR)),
+        lambda v: pb.Chorus(**v)),
+    "phaser": BuiltinKind(
+        "all-pass phaser",
+        (("rate_hz", 0.1, 10, 1, "Hz", LOG), ("depth", 0, 1, 0.5, "", Scale.LINEAR),
+         ("centre_frequency_hz", 200, 5000, 1300, "Hz", LOG), ("feedback", 0, 0.9, 0, "", Scale.LINEAR),
+         ("mix", 0, 1, 0, "", Scale.LINEAR)),
+        lambda v: pb.Phaser(**v)),
+    "gain": BuiltinKind("static gain", (("gain_db", -24, 24, 0, "dB", Scale.LINEAR),), lambda v: pb.Gain(**v)),
+    "highpass": BuiltinKind(
+        "first-order high-pass filter",
+        (("cutoff_hz", 20, 2000, 20, "Hz", LOG),),
+        lambda v: pb.HighpassFilter(cutoff_frequency_hz=v["cutoff_hz"])),
+    "lowpass": BuiltinKind(
+        "first-order low-pass filter",
+        (("cutoff_hz", 500, 20000, 20000, "Hz", LOG),),
+        lambda v: pb.LowpassFilter(cutoff_frequency_hz=v["cutoff_hz"])),
+    "limiter": BuiltinKind(
+        "brick-wall limiter",
+        (("threshold_db", -30, 0, 0, "dB", Scale.LINEAR), ("release_ms", 10, 1000, 100, "ms", LOG)),
+        lambda v: pb.Limiter(**v)),
+    "bitcrush": BuiltinKind(
+        "bit-depth reduction",
+        (("bit_depth", 2, 16, 16, "bits", Scale.LINEAR),),
+        lambda v: pb.Bitcrush(**v)),
+}
+
+
+class BuiltinEffect(Effect):
+    """A pedalboard built-in effect; a fresh plugin object per call keeps it thread-safe."""
+
+    def __init__(self, kind: str, name: str | None = None) -> None:
+        if kind not in KINDS:
+            msg = f"unknown built-in effect {kind!r}; valid: {', '.join(KINDS)}"
+            raise ChainError(msg)
+        self.kind = kind
+        self.name = name or kind
+        self.parameters = tuple(ParameterSpec(self.name, *row) for row in KINDS[kind].rows)
+
+    def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:
+        """Apply the effect; ``values`` are in each parameter's unit."""
+        plugin = KINDS[self.kind].build(self.resolve(values))
+        return audio.with_samples(plugin(audio.samples, audio.sample_rate))

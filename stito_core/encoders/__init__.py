@@ -1,0 +1,55 @@
+"""Encoders that map audio to production-style embeddings, and how to load them by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import EncoderError
+from .afx_rep import CONFIGS, AfxRepEncoder, AfxRepNet
+from .base import Encoder
+from .checkpoint import load_checkpoint
+from .mfcc import MfccEncoder
+
+#: The shipped AFx-Rep weights (absent until the pretraining issue ships them).
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "afx_rep.pt"
+
+__all__ = ["Encoder", "load_encoder", "encoder_names"]
+
+
+def encoder_names() -> list[str]:
+    """Names ``load_encoder`` accepts besides checkpoint paths."""
+    return ["afx-rep", "mfcc", *(f"afx-rep-untrained:{k}" for k in CONFIGS)]
+
+
+def load_encoder(name_or_path: str | Path | None = None) -> Encoder:
+    """``None`` or ``"afx-rep"``: the shipped AFx-Rep; ``"mfcc"``: the MFCC baseline;
+    ``"afx-rep-untrained:small|cnn14"``: a randomly initialised network (a control); else a checkpoint path.
+    """
+    name = "afx-rep" if name_or_path is None else str(name_or_path)
+    if name == "mfcc":
+        return MfccEncoder()
+    if name.startswith("afx-rep-untrained:") and name.split(":", 1)[1] in CONFIGS:
+        return AfxRepEncoder(_seeded_net(name.split(":", 1)[1]), name=name)
+    if name == "afx-rep":
+        if SHIPPED_WEIGHTS.is_file():
+            return _from_checkpoint(SHIPPED_WEIGHTS, "afx-rep")
+        print("stito: no shipped AFx-Rep weights yet; using the MFCC baseline metric", file=sys.stderr)
+        return MfccEncoder()
+    if Path(name).expanduser().is_file():
+        return _from_checkpoint(Path(name).expanduser(), Path(name).stem)
+    msg = f"unknown encoder '{name}': give one of {', '.join(encoder_names())} or a checkpoint file"
+    raise EncoderError(msg)
+
+
+def _seeded_net(config: str) -> AfxRepNet:
+    """A deterministic random initialisation of a named configuration."""
+    import torch
+
+    torch.manual_seed(0)
+    return AfxRepNet(CONFIGS[config])
+
+
+def _from_checkpoint(path: Path, name: str) -> AfxRepEncoder:
+    net, payload = load_checkpoint(path)
+    return AfxRepEncoder(net, name=name, meta=payload.get("meta", {}))

@@ -1,0 +1,48 @@
+"""What every encoder offers: embeddings of audio, unit-norm per mid/side half."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..audio import Audio
+from ..audio_io import as_audio, resample
+from .logmel import mid_side
+
+
+class Encoder(ABC):
+    """Maps audio to an embedding whose mid and side halves are each L2-normalised."""
+
+    #: Short id used in tables and parameter files, e.g. ``"afx-rep"`` or ``"mfcc"``.
+    name: str
+    #: The rate (Hz) the encoder analyses at; other rates are resampled first.
+    sample_rate: int
+
+    @abstractmethod
+    def _embed_pairs(self, pairs: np.ndarray) -> np.ndarray:
+        """(items, 2, frames) peak-normalised mid/side waveforms -> (items, 2, dim) unnormalised halves."""
+
+    def embed_audio(self, items: Sequence[Audio]) -> np.ndarray:
+        """(items, 2 * dim) float32 embeddings; items of one length are embedded in one batch."""
+        ready = [resample(a.stereo(), self.sample_rate) for a in items]
+        out: list[np.ndarray | None] = [None] * len(ready)
+        for frames in sorted({a.frames for a in ready}):
+            index = [i for i, a in enumerate(ready) if a.frames == frames]
+            halves = self._embed_pairs(mid_side(np.stack([ready[i].samples for i in index])))
+            halves = halves / (np.linalg.norm(halves, axis=-1, keepdims=True) + 1e-12)
+            for i, row in zip(index, halves.reshape(len(index), -1)):
+                out[i] = row
+        return np.stack(out).astype(np.float32)
+
+    def embed(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Contract edge: a (channels, frames) or (frames,) array at ``sample_rate`` Hz -> 1-D embedding."""
+        return self.embed_audio([as_audio(audio, sample_rate)])[0]
+
+    def embed_batch(self, audios: Sequence[np.ndarray], sample_rate: int) -> np.ndarray:
+        """Contract edge: arrays at ``sample_rate`` Hz -> (items, dim) embeddings."""
+        return self.embed_audio([as_audio(a, sample_rate) for a in audios])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} at {self.sample_rate} Hz>"

@@ -1,0 +1,74 @@
+"""The shared front end: mid/side split, per-item peak normalisation and the log-mel spectrogram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+#: Side channels this far below mid (dB) count as absent (mono or dual-mono input).
+MONO_SIDE_DB = -60.0
+#: Log-mel magnitudes are clipped to this range (dB) and scaled to [-1, 1], as in the paper.
+DB_RANGE = (-80.0, 40.0)
+
+
+def mid_side(batch: np.ndarray) -> np.ndarray:
+    """(items, 2, frames) stereo -> (items, 2, frames) of mid (L+R)/2 and side (L-R)/2, each peak-normalised.
+
+    Where the side is absent (more than 60 dB below mid, as for mono input) it is replaced by the mid,
+    so digital silence at the spectrogram's floor never enters the cosine; this matches the authors'
+    side = mid for mono input.
+    """
+    mid = 0.5 * (batch[:, 0] + batch[:, 1])
+    side = 0.5 * (batch[:, 0] - batch[:, 1])
+    rms_mid = np.sqrt(np.mean(mid**2, axis=-1, keepdims=True)) + 1e-12
+    rms_side = np.sqrt(np.mean(side**2, axis=-1, keepdims=True))
+    side = np.where(rms_side < rms_mid * 10 ** (MONO_SIDE_DB / 20), mid, side)
+    pair = np.stack([mid, side], axis=1)
+    return pair / (np.max(np.abs(pair), axis=-1, keepdims=True) + 1e-9)
+
+
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float = 0.0) -> np.ndarray:
+    """Triangular HTK-mel filters shaped (n_mels, n_fft // 2 + 1) from fmin_hz to Nyquist (Hz)."""
+    def hz_to_mel(hz: np.ndarray) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+
+    mels = np.linspace(hz_to_mel(np.array(fmin_hz)), hz_to_mel(np.array(sample_rate / 2)), n_mels + 2)
+    edges = 700.0 * (10 ** (mels / 2595.0) - 1.0)
+    bins = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins - lower) / np.maximum(centre - lower, 1e-9)
+    falling = (upper - bins) / np.maximum(upper - centre, 1e-9)
+    return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LogMelConfig:
+    """Front-end settings: rate in Hz, window and hop in frames, number of mel bands."""
+
+    sample_rate: int = 48000
+    n_fft: int = 2048
+    hop: int = 512
+    n_mels: int = 128
+
+
+class LogMel(torch.nn.Module):
+    """(batch, frames) waveforms -> (batch, time, n_mels) log-mel magnitudes in dB, clipped and scaled to [-1, 1]."""
+
+    def __init__(self, config: LogMelConfig) -> None:
+        super().__init__()
+        self.config = config
+        fb = mel_filterbank(config.sample_rate, config.n_fft, config.n_mels)
+        self.register_buffer("filters", torch.from_numpy(fb.T.copy()), persistent=False)
+        self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
+
+    def decibels(self, wave: torch.Tensor) -> torch.Tensor:
+        """Unclipped log-mel magnitudes in dB, shaped (batch, time, n_mels)."""
+        spec = torch.stft(wave, self.config.n_fft, self.config.hop, window=self.window, return_complex=True)
+        mel = spec.abs().transpose(1, 2) @ self.filters
+        return 20.0 * torch.log10(mel.clamp_min(1e-8))
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        lo, hi = DB_RANGE
+        return (self.decibels(wave).clamp(lo, hi) - (lo + hi) / 2) / ((hi - lo) / 2)

@@ -1,0 +1,141 @@
+"""CMA-ES over normalised [0, 1] chain parameters, as ask/tell: the caller owns the loop.
+
+    search = Search(len(chain.parameters), popsize=64)
+    while not search.stop():
+        candidates = search.ask()                 # (popsize, n) in [0, 1]
+        similarities = render_and_embed(candidates)
+        search.tell(candidates, similarities)     # higher similarity is better
+    best = search.result.best_x
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .errors import SearchError
+
+with warnings.catch_warnings():  # cma warns when matplotlib is absent; plots are not used here
+    warnings.simplefilter("ignore")
+    import cma
+
+
+@dataclass(frozen=True)
+class Option:
+    """One search option: default, type, inclusive bounds and a line of description."""
+
+    default: Any
+    kind: type
+    low: float
+    high: float
+    doc: str
+
+
+#: Every search option, with the paper's defaults (ST-ITO section 3.3).
+OPTIONS: dict[str, Option] = {
+    "popsize": Option(64, int, 4, 4096, "candidates rendered and embedded per generation"),
+    "max_iter": Option(25, int, 1, 10000, "most generations"),
+    "sigma0": Option(0.3, float, 1e-3, 1.0, "initial step size, in normalised 0-1 units"),
+    "x0": Option(0.5, float, 0.0, 1.0, "start value of every normalised parameter"),
+    "patience": Option(10, int, 1, 10000, "generations over which the best similarity must rise by min_gain"),
+    "min_gain": Option(0.1, float, 0.0, 2.0, "least rise of the best similarity over `patience` generations"),
+    "seed": Option(0, int, 0, 2**31 - 2, "random seed; the same seed gives the same search"),
+}
+
+
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Defaults overridden by ``options``; unknown keys and out-of-range values are refused."""
+    out = {k: o.default for k, o in OPTIONS.items()}
+    for key, value in options.items():
+        if key not in OPTIONS:
+            close = difflib.get_close_matches(key, OPTIONS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            msg = f"unknown search option '{key}'.{hint} Valid: {', '.join(OPTIONS)}"
+            raise SearchError(msg)
+        out[key] = _checked(key, value)
+    return out
+
+
+def _checked(key: str, value: Any) -> Any:
+    """``value`` cast to the option's type, or an error with the allowed range."""
+    opt = OPTIONS[key]
+    try:
+        cast = opt.kind(value)
+    except (TypeError, ValueError):
+        cast = None
+    if cast is None or isinstance(value, bool) or (opt.kind is int and cast != value) or not opt.low <= cast <= opt.high:
+        msg = f"search option {key} = {value!r}: expected {opt.kind.__name__} in {opt.low:g}..{opt.high:g} ({opt.doc})"
+        raise SearchError(msg)
+    return cast
+
+
+class SearchResult(NamedTuple):
+    """Outcome of a search: the best normalised vector, its similarity and how the search went."""
+
+    best_x: np.ndarray
+    best_similarity: float
+    iterations: int
+    evaluations: int
+    history: list[dict[str, Any]]
+    stop: dict[str, Any]
+
+
+class Search:
+    """CMA-ES maximising similarity over ``dimension`` parameters bounded to [0, 1]."""
+
+    def __init__(self, dimension: int, **options: Any) -> None:
+        self.options = check_options(options)
+        self.dimension = dimension
+        # pycma cannot run one bounded dimension; a second, ignored coordinate keeps it general.
+        width = max(dimension, 2)
+        self._es = cma.CMAEvolutionStrategy([self.options["x0"]] * width, self.options["sigma0"], {
+            "popsize": self.options["popsize"], "bounds": [0.0, 1.0], "verbose": -9, "verb_log": 0,
+            "seed": self.options["seed"] + 1,  # pycma treats seed 0 as "from the clock"
+            "maxiter": self.options["max_iter"], "tolflatfitness": 10**9})
+        self.best_x = np.full(dimension, self.options["x0"])
+        self.best_similarity = -np.inf
+        self.history: list[dict[str, Any]] = []
+        self._stop: dict[str, Any] = {}
+
+    def ask(self) -> np.ndarray:
+        """The next generation: (popsize, dimension) candidates in [0, 1]."""
+        self._asked = np.clip(np.asarray(self._es.ask()), 0.0, 1.0)
+        return self._asked[:, : self.dimension]
+
+    def tell(self, candidates: np.ndarray, similarities: np.ndarray) -> None:
+        """Report the similarity of each candidate from the last ``ask`` (higher is better)."""
+        sims = np.asarray(similarities, dtype=np.float64)
+        # 1. CMA-ES minimises: hand it the negated similarities of the full (padded) candidates.
+        self._es.tell(list(self._asked), list(-sims))
+        # 2. Keep the best candidate ever seen, not CMA-ES's mean.
+        best = int(np.argmax(sims))
+        if sims[best] > self.best_similarity:
+            self.best_similarity, self.best_x = float(sims[best]), np.array(candidates[best], dtype=np.float64)
+        # 3. Record the generation for progress and the result's history.
+        self.history.append({"iteration": len(self.history) + 1, "best_similarity": self.best_similarity,
+                             "generation_best": float(sims[best]), "generation_mean": float(sims.mean()),
+                             "sigma": float(self._es.sigma)})
+        # 4. Decide whether to stop: no gain over `patience` generations, or pycma's own criteria.
+        self._stop = self._stalled() or {k: v for k, v in self._es.stop().items() if k != "tolflatfitness"}
+
+    def _stalled(self) -> dict[str, Any]:
+        """{'min_gain': gain} when the best similarity rose less than min_gain over `patience` generations."""
+        patience, done = self.options["patience"], len(self.history)
+        if done <= patience:
+            return {}
+        gain = self.best_similarity - self.history[done - 1 - patience]["best_similarity"]
+        return {"min_gain": round(gain, 6)} if gain < self.options["min_gain"] else {}
+
+    def stop(self) -> dict[str, Any]:
+        """Why the search should stop (empty while it should go on), e.g. {'maxiter': 25}."""
+        return self._stop
+
+    @property
+    def result(self) -> SearchResult:
+        """The best vector so far and the search's history."""
+        return SearchResult(self.best_x.copy(), self.best_similarity, len(self.history),
+                            len(self.history) * self.options["popsize"], list(self.history), dict(self._stop))
