@@ -96,7 +96,7 @@ def resample(audio: Audio, sample_rate: int) -> Audio:
 def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
     """Check, before any work, that ``path`` can be written: not a directory, not an existing file
     (unless ``overwrite``), its folder exists, and its extension names a format soundfile writes."""
-    path = _check_target(path, overwrite)
+    path = check_target(path, overwrite)
     _output_format(path)
     return path
 
@@ -124,7 +124,7 @@ def write_audio(path: str | Path, audio: Audio, overwrite: bool = False, subtype
 
 def write_text_atomic(path: str | Path, text: str, overwrite: bool = False) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically, refusing an existing file unless ``overwrite``."""
-    path = _check_target(path, overwrite)
+    path = check_target(path, overwrite)
     _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
@@ -181,7 +181,7 @@ def _summary(err: Exception) -> str:
     return " ".join(text.split()).rstrip(".")
 
 
-def _check_target(path: str | Path, overwrite: bool) -> Path:
+def check_target(path: str | Path, overwrite: bool) -> Path:
     """``path`` as a ``Path`` when it is not a directory, not an existing file (unless ``overwrite``)
     and its folder exists."""
     name = str(path)

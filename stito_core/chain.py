@@ -42,12 +42,15 @@ class Chain:
         if vector.shape != (len(self.parameters),):
             msg = f"chain {self.name!r} takes {len(self.parameters)} normalised values, got {vector.size}"
             raise ChainError(msg)
-        start = 0
+        start, channels = 0, audio.channels
         for slot in self.slots:
             stop = start + len(slot.searched)
             audio = slot.effect.process(audio, slot.values(vector[start:stop]))
             start = stop
-        return audio.with_samples(np.nan_to_num(audio.samples, nan=0.0, posinf=0.0, neginf=0.0))
+        samples = np.nan_to_num(audio.samples, nan=0.0, posinf=0.0, neginf=0.0)
+        if samples.shape[0] > channels:  # a mono-in, stereo-out plugin on mono audio: back to mono
+            samples = samples.mean(axis=0, keepdims=True)
+        return audio.with_samples(samples)
 
     def process(self, audio: np.ndarray, sample_rate: int, normalized: Sequence[float]) -> np.ndarray:
         """Contract edge: a (channels, frames) or (frames,) float array in, the same layout out."""

@@ -123,6 +123,8 @@ def _slot(table: Any) -> Slot:
     for key in table:
         if key not in _EFFECT_KEYS:
             raise ChainError(f"unknown key '{key}'.{_suggest(key, _EFFECT_KEYS)}")
+    if "name" in table:
+        _required(table, "name")
     kind = _required(table, "type")
     if kind not in BACKENDS:
         raise ChainError(f"unknown type '{kind}'.{_suggest(kind, set(BACKENDS))} Valid: {', '.join(BACKENDS)}")
@@ -140,7 +142,7 @@ def _fixed(table: Any, specs: Mapping[str, ParameterSpec]) -> dict[str, float]:
     out = {}
     for name, value in table.items():
         spec = _known(name, specs)
-        if not isinstance(value, (int, float)) or not spec.minimum <= value <= spec.maximum:
+        if not _is_number(value) or not spec.minimum <= value <= spec.maximum:
             raise ChainError(f"fixed.{name} = {value!r} is outside {spec.minimum:g}..{spec.maximum:g} {spec.unit}")
         out[name] = float(value)
     return out
@@ -175,15 +177,22 @@ def _ranged(spec: ParameterSpec, rng: Any) -> ParameterSpec:
     scale = Scale(rng.get("scale", spec.scale.value)) if rng.get("scale") in (None, "linear", "log") else None
     if scale is None:
         raise ChainError(f"search.{spec.name}.scale must be 'linear' or 'log'")
-    lo, hi = float(rng.get("min", spec.minimum)), float(rng.get("max", spec.maximum))
+    lo, hi = rng.get("min", spec.minimum), rng.get("max", spec.maximum)
+    if not (_is_number(lo) and _is_number(hi)):
+        raise ChainError(f"search.{spec.name}: min and max must be numbers in {spec.unit or 'the parameter unit'}")
     if lo < spec.minimum or hi > spec.maximum:
         raise ChainError(f"search.{spec.name} = [{lo:g}, {hi:g}] leaves the plugin's range "
                          f"{spec.minimum:g}..{spec.maximum:g} {spec.unit}")
-    narrowed = spec.with_range(lo, hi, scale)
+    narrowed = spec.with_range(float(lo), float(hi), scale)
     problem = narrowed.check()
     if problem:
         raise ChainError(problem)
     return narrowed
+
+
+def _is_number(value: Any) -> bool:
+    """True for TOML integers and floats (booleans are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _known(name: str, specs: Mapping[str, ParameterSpec]) -> ParameterSpec:

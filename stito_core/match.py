@@ -21,7 +21,7 @@ from .render import default_workers, render_generation
 from .search import Search
 
 #: Length (seconds) of the loudest excerpt of input and reference that the search works on.
-EXCERPT_S = 5.0
+EXCERPT_S = 3.0
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Mapping
@@ -62,7 +63,7 @@ class Vst3Effect(Effect):
         plugin = _load(self.path)
         self._local.plugin = plugin
         specs = (_spec(self.name, key, p, getattr(plugin, key, None)) for key, p in plugin.parameters.items()
-                 if key not in _META)
+                 if key not in _META and getattr(p, "is_automatable", True))  # skips meters and host settings
         self.parameters = tuple(s for s in specs if s is not None)
 
     def _plugin(self) -> pb.Plugin:
@@ -87,8 +88,10 @@ def _run(plugin: pb.Plugin, audio: Audio) -> np.ndarray:
     try:
         return plugin.process(audio.samples, audio.sample_rate, reset=True)
     except ValueError as exc:
-        if "channel" not in str(exc) or audio.channels == 1:
+        if "channel" not in str(exc):
             raise ChainError(f"{plugin.name}: {exc}") from None
+    if audio.channels == 1:  # a stereo-only plugin: run dual-mono, return the mid
+        return plugin.process(audio.stereo().samples, audio.sample_rate, reset=True).mean(axis=0, keepdims=True)
     return np.concatenate([plugin.process(ch[None], audio.sample_rate, reset=True) for ch in audio.samples])
 
 
@@ -96,3 +99,18 @@ def _snake(text: str) -> str:
     """``ZamEQ2`` -> ``zam_eq2``: a stable snake_case id."""
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+#: Where VST3 bundles (and, on macOS, Audio Units) are looked for, after the VST3_PATH entries.
+VST3_DIRS = ("~/.vst3", "/usr/lib/vst3", "/usr/local/lib/vst3",
+             "~/Library/Audio/Plug-Ins/VST3", "/Library/Audio/Plug-Ins/VST3", "/Library/Audio/Plug-Ins/Components")
+
+
+def scan_vst3() -> list[Path]:
+    """Every ``.vst3`` bundle and ``.component`` in the VST3_PATH entries and the standard folders."""
+    dirs = [d for d in os.environ.get("VST3_PATH", "").split(":") if d] + list(VST3_DIRS)
+    found: list[Path] = []
+    for folder in (Path(d).expanduser() for d in dirs):
+        if folder.is_dir():
+            found += sorted(p for p in folder.iterdir() if p.suffix in (".vst3", ".component"))
+    return found

@@ -11,6 +11,9 @@ from ..audio import Audio
 from ..audio_io import as_audio, resample
 from .logmel import mid_side
 
+#: Items embedded per forward pass: small chunks stay in cache and run faster on CPU than one big batch.
+CHUNK_ITEMS = 4
+
 
 class Encoder(ABC):
     """Maps audio to an embedding whose mid and side halves are each L2-normalised."""
@@ -29,12 +32,17 @@ class Encoder(ABC):
         ready = [resample(a.stereo(), self.sample_rate) for a in items]
         out: list[np.ndarray | None] = [None] * len(ready)
         for frames in sorted({a.frames for a in ready}):
-            index = [i for i, a in enumerate(ready) if a.frames == frames]
-            halves = self._embed_pairs(mid_side(np.stack([ready[i].samples for i in index])))
-            halves = halves / (np.linalg.norm(halves, axis=-1, keepdims=True) + 1e-12)
-            for i, row in zip(index, halves.reshape(len(index), -1)):
-                out[i] = row
+            same = [i for i, a in enumerate(ready) if a.frames == frames]
+            for index in (same[k:k + CHUNK_ITEMS] for k in range(0, len(same), CHUNK_ITEMS)):
+                self._embed_chunk(ready, index, out)
         return np.stack(out).astype(np.float32)
+
+    def _embed_chunk(self, ready: list[Audio], index: list[int], out: list[np.ndarray | None]) -> None:
+        """Embed ``ready[i]`` for i in ``index`` (all the same length) into ``out``."""
+        halves = self._embed_pairs(mid_side(np.stack([ready[i].samples for i in index])))
+        halves = halves / (np.linalg.norm(halves, axis=-1, keepdims=True) + 1e-12)
+        for i, row in zip(index, halves.reshape(len(index), -1)):
+            out[i] = row
 
     def embed(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """Contract edge: a (channels, frames) or (frames,) array at ``sample_rate`` Hz -> 1-D embedding."""

@@ -1,0 +1,89 @@
+"""The ``stito`` command line: each command is a short recipe over ``stito_core``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stito_core import __version__
+from stito_core.errors import StitoError
+
+from . import commands
+
+EPILOG = "Exit codes: 0 done, 1 failure, 2 bad usage or bad input (one line on stderr says what)."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's exit code 2 and a one-line error."""
+
+    def error(self, message: str) -> None:
+        raise SystemExit(_fail(f"{self.prog}: {message}", 2))
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"stito: error: {message}", file=sys.stderr)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line grammar."""
+    parser = _Parser(prog="stito", description="Audio-production style transfer: search a real effect chain "
+                     "until your stem sounds like a reference (ST-ITO).", epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"stito {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    _add_match(sub)
+    _add(sub, "demo", commands.demo, "run `match` on the example audio shipped with stito")
+    chains = _add(sub, "chains", commands.chains, "list chains, or one chain's effects and parameters")
+    chains.add_argument("name", nargs="?", help="a chain name, a chain TOML, or a plugin path (.vst3, LADSPA .so)")
+    plugins = _add(sub, "plugins", commands.plugins, "list effect plugins on this machine and whether each loads")
+    plugins.add_argument("--format", choices=["vst3", "ladspa", "lv2"], help="only this plugin format")
+    bench = _add(sub, "bench", commands.bench, "run a benchmark and print its table")
+    bench.add_argument("task", choices=commands.BENCH_TASKS, help="which benchmark")
+    bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    bench.add_argument("--quick", action="store_true", help="a small, fast size (for tests)")
+    return parser
+
+
+def _add(sub: argparse._SubParsersAction, name: str, fn: Callable, help_text: str) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
+    parser.set_defaults(run=fn)
+    return parser
+
+
+def _add_match(sub: argparse._SubParsersAction) -> None:
+    p = _add(sub, "match", commands.match, "make INPUT sound like REFERENCE by searching an effect chain")
+    p.add_argument("input", type=Path, help="the dry audio to process (wav, flac, aiff, ogg; mono or stereo)")
+    p.add_argument("reference", type=Path, help="a recording whose production style to match")
+    p.add_argument("-c", "--chain", default="builtin", help="chain name in config/chains or a chain TOML "
+                   "(default: builtin)")
+    p.add_argument("-o", "--output", type=Path, help="processed audio (default: <INPUT stem>.matched.wav beside INPUT)")
+    p.add_argument("--params", type=Path, help="parameter file (default: OUTPUT with .json)")
+    p.add_argument("--encoder", help="metric: afx-rep (default, shipped weights), mfcc, or a checkpoint path")
+    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed repeats the search (default 0)")
+    p.add_argument("--max-iter", type=int, default=25, help="most CMA-ES generations (default 25)")
+    p.add_argument("--popsize", type=int, default=64, help="candidates per generation (default 64)")
+    p.add_argument("--excerpt", type=float, default=None, metavar="SECONDS",
+                   help="length of the loudest excerpt the search listens to (default 3)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stito`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except StitoError as exc:
+        return _fail(str(exc), 2 if exc.bad_input else 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted; no output was written", 130)
+    except Exception as exc:  # the last guard: a user never sees a traceback
+        return _fail(f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); "
+                     "please report it", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

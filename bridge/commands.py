@@ -1,0 +1,153 @@
+"""What each ``stito`` command does: load -> check -> work -> save, printing for a person."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from stito_core import load_chain, load_encoder
+from stito_core.audio_io import check_output_path, check_target, read_audio, write_audio, write_text_atomic
+from stito_core.chain import Chain
+from stito_core.chains import chain_names
+from stito_core.match import MatchResult, Progress, match_audio
+
+#: Example audio shipped with the package (see stito_core/examples/README.md).
+EXAMPLES = Path(__file__).resolve().parents[1] / "stito_core" / "examples"
+BENCH_TASKS = ["speed"]
+
+
+def match(args: argparse.Namespace) -> int:
+    """``stito match``: check every input and output path, search, then write audio and parameters."""
+    out = args.output or args.input.with_name(f"{args.input.stem}.matched.wav")
+    params = args.params or out.with_suffix(".json")
+    check_output_path(out, args.force)
+    check_target(params, args.force)
+    source, reference = read_audio(args.input), read_audio(args.reference)
+    chain, encoder = load_chain(args.chain), load_encoder(args.encoder)
+    options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize}
+    if args.excerpt is not None:
+        options["excerpt_s"] = args.excerpt
+    print(f"matching {args.input} to {args.reference}: chain {chain.name} ({len(chain.parameters)} parameters), "
+          f"metric {encoder.name}", file=sys.stderr)
+    with _ProgressBar(args.max_iter, disable=args.quiet) as bar:
+        result = match_audio(source, reference, chain, encoder, progress=bar.update, **options)
+    _save(args, chain, result, out, params)
+    return 0
+
+
+def _save(args: argparse.Namespace, chain: Chain, result: MatchResult, out: Path, params: Path) -> None:
+    """Write the processed audio and the parameter file, then the summary lines."""
+    gain_db = write_audio(out, result.audio, overwrite=args.force)
+    record = {"chain": chain.name, "input": str(args.input), "reference": str(args.reference),
+              "output": str(out), "similarity_before": round(result.similarity_before, 6),
+              "similarity_after": round(result.similarity_after, 6), "seconds": round(result.seconds, 3),
+              "iterations": len(result.history), "stop": result.stop, "output_gain_db": round(gain_db, 3),
+              "parameters": result.parameters}
+    write_text_atomic(params, json.dumps(record, indent=2) + "\n", overwrite=args.force)
+    if gain_db < 0:
+        print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
+    print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
+    print(f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}")
+
+
+def _reason(stop: dict) -> str:
+    """A stop dict as words, e.g. 'maxiter=25'."""
+    return ", ".join(f"{k}={v}" for k, v in stop.items()) or "done"
+
+
+class _ProgressBar:
+    """A tqdm bar over generations showing the best similarity; a ``progress`` callback for ``match``."""
+
+    def __init__(self, total: int, disable: bool) -> None:
+        self.bar = tqdm(total=total, unit="gen", desc="searching", disable=disable, file=sys.stderr,
+                        dynamic_ncols=True)
+
+    def update(self, progress: Progress) -> None:
+        self.bar.update(progress.iteration - self.bar.n)
+        self.bar.set_postfix(best=f"{progress.best_similarity:.3f}")
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``stito demo``: match the shipped example input to the shipped reference into ./stito-demo/."""
+    folder = Path("stito-demo")
+    folder.mkdir(exist_ok=True)
+    demo_args = build_demo_args(folder)
+    print(f"demo: matching the example {demo_args.input.name} to {demo_args.reference.name}")
+    match(demo_args)
+    print(f"demo: listen to {demo_args.output} (processed) beside {demo_args.reference} (reference); "
+          f"the found settings are in {demo_args.params}")
+    return 0
+
+
+def build_demo_args(folder: Path) -> argparse.Namespace:
+    """``match`` arguments for the shipped example, writing into ``folder`` (overwriting earlier demos)."""
+    from .cli import build_parser
+
+    return build_parser().parse_args(["match", str(EXAMPLES / "input.flac"), str(EXAMPLES / "reference.flac"),
+                                      "-o", str(folder / "input.matched.wav"), "--force"])
+
+
+def chains(args: argparse.Namespace) -> int:
+    """``stito chains [NAME]``: the shipped chains, or one chain's effects and parameters."""
+    if args.name is None:
+        for name in chain_names():
+            chain = load_chain(name)
+            print(f"{name:16s} {len(chain.parameters):3d} parameters  {chain.description}")
+        return 0
+    chain = _chain_or_plugin(args.name)
+    print(chain)
+    for slot in chain.slots:
+        print(f"\n{slot.effect!r}")
+        for p in slot.searched:
+            print(f"  {p.name:28s} {p.minimum:>10g} .. {p.maximum:<10g} {p.unit:4s} {p.scale.value:6s} "
+                  f"default {p.default:g}")
+        for name, value in slot.fixed.items():
+            print(f"  {name:28s} fixed at {value:g}")
+    return 0
+
+
+def _chain_or_plugin(name: str) -> Chain:
+    """A chain by name/TOML, or a one-effect chain around a plugin file (every parameter searched)."""
+    from stito_core.chain import Slot
+    from stito_core.chains import BACKENDS
+
+    if name.endswith((".vst3", ".component")):
+        effect = BACKENDS["vst3"]({"path": name})
+    elif name.endswith(".so"):
+        effect = BACKENDS["ladspa"]({"library": name})
+    else:
+        return load_chain(name)
+    return Chain(Path(name).stem, [Slot(effect, effect.parameters)])
+
+
+def plugins(args: argparse.Namespace) -> int:
+    """``stito plugins``: every plugin found, with whether stito can load it."""
+    from stito_core.plugins import discover
+
+    rows = discover(args.format)
+    for row in rows:
+        print(f"{row.format:7s} {'ok ' if row.loads else 'no '} {row.name:32s} {row.location}"
+              + (f"  ({row.detail})" if row.detail else ""))
+    print(f"{sum(r.loads for r in rows)} of {len(rows)} plugins load")
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    """``stito bench TASK``: run a benchmark, print its table, optionally save JSON."""
+    from stito_core.bench import run_task
+
+    report = run_task(args.task, quick=args.quick)
+    print(report.table)
+    if args.json:
+        write_text_atomic(args.json, json.dumps(report.data, indent=2) + "\n", overwrite=True)
+    return 0

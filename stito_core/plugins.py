@@ -1,0 +1,60 @@
+"""Discovery of effect plugins on this machine, and whether each loads in stito."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ChainError
+
+#: LV2 bundle folders searched, after the LV2_PATH entries.
+LV2_DIRS = ("~/.lv2", "/usr/lib/lv2", "/usr/local/lib/lv2", "/usr/lib/x86_64-linux-gnu/lv2")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One plugin found: format, display name, where it is, whether it loads, and why not."""
+
+    format: str
+    name: str
+    location: str
+    loads: bool
+    detail: str = ""
+
+
+def discover(fmt: str | None = None) -> list[PluginInfo]:
+    """Plugins of format ``fmt`` (``vst3``, ``ladspa``, ``lv2``) or of every format."""
+    scanners = {"vst3": _vst3, "ladspa": _ladspa, "lv2": _lv2}
+    return [row for name, scan in scanners.items() if fmt in (None, name) for row in scan()]
+
+
+def _try(make: object) -> tuple[bool, str]:
+    """(True, '') when ``make()`` builds the effect, else (False, the one-line reason)."""
+    try:
+        make()
+    except ChainError as exc:
+        return False, str(exc)
+    return True, ""
+
+
+def _vst3() -> list[PluginInfo]:
+    from .effects.vst3 import Vst3Effect, scan_vst3
+
+    return [PluginInfo("vst3", p.stem, str(p), *_try(lambda p=p: Vst3Effect(str(p)))) for p in scan_vst3()]
+
+
+def _ladspa() -> list[PluginInfo]:
+    from .effects.ladspa import LadspaEffect, scan_ladspa
+
+    errors: list[str] = []
+    rows = [PluginInfo("ladspa", label, f"{path} ({name})", *_try(lambda p=path, l=label: LadspaEffect(str(p), l)))
+            for path, label, name in scan_ladspa(errors)]
+    return rows + [PluginInfo("ladspa", "?", err, False, "library does not load") for err in errors]
+
+
+def _lv2() -> list[PluginInfo]:
+    dirs = [d for d in os.environ.get("LV2_PATH", "").split(":") if d] + list(LV2_DIRS)
+    bundles = sorted({b for d in dirs if Path(d).expanduser().is_dir() for b in Path(d).expanduser().glob("*.lv2")})
+    reason = "LV2 is not hosted by stito; use the plugin's LADSPA or VST3 build"
+    return [PluginInfo("lv2", b.stem, str(b), False, reason) for b in bundles]
