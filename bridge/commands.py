@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from stito_core import load_chain, load_encoder
+from stito_core.bench import TASKS
 from stito_core.audio_io import check_output_path, check_target, read_audio, write_audio, write_text_atomic
 from stito_core.chain import Chain
 from stito_core.chains import chain_names
@@ -17,7 +18,7 @@ from stito_core.match import MatchResult, Progress, match_audio
 
 #: Example audio shipped with the package (see stito_core/examples/README.md).
 EXAMPLES = Path(__file__).resolve().parents[1] / "stito_core" / "examples"
-BENCH_TASKS = ["speed"]
+BENCH_TASKS = list(TASKS)
 
 
 def match(args: argparse.Namespace) -> int:
@@ -85,7 +86,7 @@ def demo(args: argparse.Namespace) -> int:
     print(f"demo: matching the example {demo_args.input.name} to {demo_args.reference.name}")
     match(demo_args)
     print(f"demo: listen to {demo_args.output} (processed) beside {demo_args.reference} (reference); "
-          f"the found settings are in {demo_args.params}")
+          f"the found settings are in {demo_args.output.with_suffix('.json')}")
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from ..audio import Audio
 from ..errors import ChainError
 from ..params import ParameterSpec
 from .base import Effect
+from .naming import snake_case
 
 #: Host-side parameters that are not part of the sound.
 _META = {"buffer_size_frames", "sample_rate_frames", "current_program", "bypass"}
@@ -58,7 +58,7 @@ class Vst3Effect(Effect):
 
     def __init__(self, path: str, name: str | None = None) -> None:
         self.path = str(path)
-        self.name = name or _snake(Path(self.path).stem)
+        self.name = name or snake_case(Path(self.path).stem)
         self._local = threading.local()
         plugin = _load(self.path)
         self._local.plugin = plugin
@@ -94,11 +94,6 @@ def _run(plugin: pb.Plugin, audio: Audio) -> np.ndarray:
         return plugin.process(audio.stereo().samples, audio.sample_rate, reset=True).mean(axis=0, keepdims=True)
     return np.concatenate([plugin.process(ch[None], audio.sample_rate, reset=True) for ch in audio.samples])
 
-
-def _snake(text: str) -> str:
-    """``ZamEQ2`` -> ``zam_eq2``: a stable snake_case id."""
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 #: Where VST3 bundles (and, on macOS, Audio Units) are looked for, after the VST3_PATH entries.

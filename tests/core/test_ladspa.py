@@ -14,9 +14,9 @@ from stito_core.effects.ladspa import (
     LadspaEffect,
     find_ladspa_library,
     list_ladspa_plugins,
-    parameter_id,
     scan_ladspa,
 )
+from stito_core.effects.naming import parameter_id
 from stito_core.errors import ChainError
 from stito_core.params import Scale
 from tests.helpers import RATE, as_audio, band_energy, music, noise, sine
