@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args) or 0
     except StitoError as exc:
         return _fail(str(exc), 2 if exc.bad_input else 1)
+    except BrokenPipeError:  # the reader went away (e.g. `stito chains | head`): nothing more to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
     except KeyboardInterrupt:
         return _fail("interrupted; no output was written", 130)
     except Exception as exc:  # the last guard: a user never sees a traceback

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import ChainError
-
-#: LV2 bundle folders searched, after the LV2_PATH entries.
-LV2_DIRS = ("~/.lv2", "/usr/lib/lv2", "/usr/local/lib/lv2", "/usr/lib/x86_64-linux-gnu/lv2")
-
 
 @dataclass(frozen=True)
 class PluginInfo:
@@ -54,7 +48,8 @@ def _ladspa() -> list[PluginInfo]:
 
 
 def _lv2() -> list[PluginInfo]:
-    dirs = [d for d in os.environ.get("LV2_PATH", "").split(":") if d] + list(LV2_DIRS)
-    bundles = sorted({b for d in dirs if Path(d).expanduser().is_dir() for b in Path(d).expanduser().glob("*.lv2")})
+    from .effects.lv2_units import lv2_dirs
+
+    bundles = sorted({b for d in lv2_dirs() for b in d.glob("*.lv2")})
     reason = "LV2 is not hosted by stito; use the plugin's LADSPA or VST3 build"
     return [PluginInfo("lv2", b.stem, str(b), False, reason) for b in bundles]

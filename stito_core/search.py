@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import difflib
+import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -63,12 +64,12 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
 def _checked(key: str, value: Any) -> Any:
     """``value`` cast to the option's type, or an error with the allowed range."""
     opt = OPTIONS[key]
-    try:
-        cast = opt.kind(value)
-    except (TypeError, ValueError):
+    try:  # numbers only: a string such as "0.3" is a caller's mistake, not a value to parse
+        cast = opt.kind(value) if isinstance(value, numbers.Real) else None
+    except (TypeError, ValueError, OverflowError):
         cast = None
     if cast is None or isinstance(value, bool) or (opt.kind is int and cast != value) or not opt.low <= cast <= opt.high:
-        msg = f"search option {key} = {value!r}: expected {opt.kind.__name__} in {opt.low:g}..{opt.high:g} ({opt.doc})"
+        msg = f"search option {key} = {value!r}: expected {opt.kind.__name__} in {opt.low:.10g}..{opt.high:.10g} ({opt.doc})"
         raise SearchError(msg)
     return cast
 
@@ -92,9 +93,12 @@ class Search:
         self.dimension = dimension
         # pycma cannot run one bounded dimension; a second, ignored coordinate keeps it general.
         width = max(dimension, 2)
+        # A private generator: pycma's default draws from numpy's global one, which any other search or
+        # np.random call (another job in the daemon) would advance, so the same seed would not repeat.
+        rng = np.random.default_rng(self.options["seed"])
         self._es = cma.CMAEvolutionStrategy([self.options["x0"]] * width, self.options["sigma0"], {
             "popsize": self.options["popsize"], "bounds": [0.0, 1.0], "verbose": -9, "verb_log": 0,
-            "seed": self.options["seed"] + 1,  # pycma treats seed 0 as "from the clock"
+            "randn": lambda *shape: rng.standard_normal(shape), "seed": np.nan,
             "maxiter": self.options["max_iter"], "tolflatfitness": 10**9})
         self.best_x = np.full(dimension, self.options["x0"])
         self.best_similarity = -np.inf

@@ -27,6 +27,7 @@ from ..audio import Audio
 from ..errors import ChainError
 from ..params import ParameterSpec, Scale
 from .base import Effect
+from .lv2_units import port_units
 from .naming import parameter_id, snake_case, unique
 
 #: Sample rate (Hz) used to express SAMPLE_RATE-hinted port ranges in parameter specs.
@@ -244,6 +245,12 @@ def _ports_with(descriptor: _Descriptor, bits: int) -> list[int]:
     return [i for i in range(descriptor.PortCount) if descriptor.PortDescriptors[i] & bits == bits]
 
 
+def _with_unit(port_name: str, label: str) -> str:
+    """The port name with its unit in brackets when only the plugin's LV2 build states it."""
+    unit = port_units(label).get(port_name)
+    return f"{port_name} ({unit})" if unit and parameter_id(port_name)[1] == "" else port_name
+
+
 def _control(descriptor: _Descriptor, port: int) -> _Control:
     """The hints of input control port ``port``."""
     hint = descriptor.PortRangeHints[port]
@@ -291,7 +298,7 @@ class LadspaEffect(Effect):
             raise ChainError(msg)
         self._control_out = _ports_with(d, _CONTROL | _OUTPUT)
         ports = _ports_with(d, _CONTROL | _INPUT)
-        ids = [parameter_id(_text(d.PortNames[port])) for port in ports]
+        ids = [parameter_id(_with_unit(_text(d.PortNames[port]), self.label)) for port in ports]
         names = unique([pid for pid, _unit in ids])
         self._controls = {name: _control(d, port) for name, port in zip(names, ports)}
         units = [unit for _pid, unit in ids]

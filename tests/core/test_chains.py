@@ -145,12 +145,12 @@ def test_zam_chain_searches_the_musical_parameters() -> None:
     assert [s.effect.name for s in chain.slots] == ["tubewarmth", "compressor", "eq", "delay", "reverb"]
     assert 25 <= len(chain.parameters) <= 35
     specs = {p.key: p for p in chain.parameters}
-    assert (specs["compressor.threshold"].minimum, specs["compressor.threshold"].maximum) == (-60, 0)
+    assert (specs["compressor.threshold_db"].minimum, specs["compressor.threshold_db"].maximum) == (-60, 0)
     assert specs["compressor.ratio"].scale is Scale.LOG
-    assert (specs["delay.time"].minimum, specs["delay.time"].maximum, specs["delay.time"].scale) == (20, 1000, Scale.LOG)
-    assert all(specs[f"eq.frequency_{b}"].scale is Scale.LOG for b in ("l", "1", "2", "h"))
+    assert (specs["delay.time_ms"].minimum, specs["delay.time_ms"].maximum, specs["delay.time_ms"].scale) == (20, 1000, Scale.LOG)
+    assert all(specs[f"eq.frequency_{b}_hz"].scale is Scale.LOG for b in ("l", "1", "2", "h"))
     fixed = {s.effect.name: dict(s.fixed) for s in chain.slots}
-    assert fixed["delay"]["sync_bpm"] == 0 and fixed["compressor"]["makeup"] == 0 and fixed["compressor"]["sidechain"] == 0
+    assert fixed["delay"]["sync_bpm"] == 0 and fixed["compressor"]["makeup_db"] == 0 and fixed["compressor"]["sidechain"] == 0
 
 
 # --- built-in kinds ----------------------------------------------------------------------------

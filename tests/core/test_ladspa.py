@@ -72,10 +72,10 @@ def test_zam_eq2_parameters_are_discovered(eq2: LadspaEffect) -> None:
     specs = {p.name: p for p in eq2.parameters}
     assert eq2.name == "zam_eq2" and eq2.label == "ZamEQ2"
     assert (eq2.audio_inputs, eq2.audio_outputs) == (1, 1)
-    assert list(specs) == ["boost_cut_1", "bandwidth_1", "frequency_1", "boost_cut_2", "bandwidth_2", "frequency_2",
-                           "boost_cut_l", "frequency_l", "boost_cut_h", "frequency_h", "master_gain", "peaks_on"]
-    assert (specs["boost_cut_1"].minimum, specs["boost_cut_1"].maximum, specs["boost_cut_1"].default) == (-50, 20, 0)
-    freq = specs["frequency_1"]
+    assert list(specs) == ["boost_cut_1_db", "bandwidth_1", "frequency_1_hz", "boost_cut_2_db", "bandwidth_2", "frequency_2_hz",
+                           "boost_cut_l_db", "frequency_l_hz", "boost_cut_h_db", "frequency_h_hz", "master_gain_db", "peaks_on"]
+    assert (specs["boost_cut_1_db"].minimum, specs["boost_cut_1_db"].maximum, specs["boost_cut_1_db"].default) == (-50, 20, 0)
+    freq = specs["frequency_1_hz"]
     assert (freq.minimum, freq.maximum, freq.scale) == (20, 14000, Scale.LOG)
     assert freq.default == pytest.approx(math.exp(0.75 * math.log(20) + 0.25 * math.log(14000)))  # DEFAULT_LOW, log
     assert (specs["peaks_on"].minimum, specs["peaks_on"].maximum) == (0, 1)
@@ -111,7 +111,7 @@ def test_sample_rate_bounds_use_the_reference_rate_in_specs() -> None:
 def test_defaults_follow_the_ladspa_hints(comp: LadspaEffect) -> None:
     specs = {p.name: p for p in comp.parameters}
     assert specs["ratio"].default == pytest.approx(20 ** 0.25)  # DEFAULT_LOW on a log port: geometric
-    assert specs["attack"].default == pytest.approx(0.75 * 0.1 + 0.25 * 100)  # DEFAULT_LOW, linear
+    assert specs["attack_ms"].default == pytest.approx(0.75 * 0.1 + 0.25 * 100)  # DEFAULT_LOW, linear
     assert specs["slew"].default == 1  # DEFAULT_1
     reverb = {p.name: p for p in LadspaEffect("tap_reverb.so").parameters}
     assert reverb["comb_filters"].default == 1 and reverb["decay_ms"].unit == "ms"
@@ -119,8 +119,8 @@ def test_defaults_follow_the_ladspa_hints(comp: LadspaEffect) -> None:
 
 def test_zam_eq2_peak_boost_raises_its_band(eq2: LadspaEffect) -> None:
     audio = as_audio(_stereo_noise())
-    flat = eq2.process(audio, {"boost_cut_1": 0.0, "frequency_1": 1000.0})
-    boosted = eq2.process(audio, {"boost_cut_1": 12.0, "frequency_1": 1000.0})
+    flat = eq2.process(audio, {"boost_cut_1_db": 0.0, "frequency_1_hz": 1000.0})
+    boosted = eq2.process(audio, {"boost_cut_1_db": 12.0, "frequency_1_hz": 1000.0})
     band, far = (900, 1100), (5000, 10000)
     assert _tilt_db(boosted.samples, band, far) - _tilt_db(flat.samples, band, far) > 6
 
@@ -128,7 +128,7 @@ def test_zam_eq2_peak_boost_raises_its_band(eq2: LadspaEffect) -> None:
 def test_zam_eq2_low_shelf_raises_the_lows(eq2: LadspaEffect) -> None:
     audio = as_audio(_stereo_noise())
     flat = eq2.process(audio, {})
-    shelved = eq2.process(audio, {"boost_cut_l": 12.0, "frequency_l": 100.0})
+    shelved = eq2.process(audio, {"boost_cut_l_db": 12.0, "frequency_l_hz": 100.0})
     assert _tilt_db(shelved.samples, (20, 60), (4000, 8000)) - _tilt_db(flat.samples, (20, 60), (4000, 8000)) > 6
 
 
@@ -143,8 +143,8 @@ def test_zam_comp_x2_compresses_loud_stereo(comp: LadspaEffect) -> None:
     assert (comp.audio_inputs, comp.audio_outputs) == (2, 2)
     loud = as_audio(np.stack([sine(220, level_db=-3), sine(330, level_db=-3)]))
     settled = slice(RATE // 2, None)
-    untouched = comp.process(loud, {"threshold": 0.0})
-    squashed = comp.process(loud, {"threshold": -40.0, "ratio": 20.0, "attack": 1.0})
+    untouched = comp.process(loud, {"threshold_db": 0.0})
+    squashed = comp.process(loud, {"threshold_db": -40.0, "ratio": 20.0, "attack_ms": 1.0})
     assert squashed.samples.shape == (2, RATE)
     assert abs(_rms_db(untouched.samples[:, settled]) - _rms_db(loud.samples[:, settled])) < 1
     assert _rms_db(squashed.samples[:, settled]) < _rms_db(loud.samples[:, settled]) - 20
@@ -153,7 +153,7 @@ def test_zam_comp_x2_compresses_loud_stereo(comp: LadspaEffect) -> None:
 
 def test_sidechain_input_is_fed_the_signal(comp: LadspaEffect) -> None:
     loud = as_audio(np.stack([sine(220, level_db=-3), sine(330, level_db=-3)]))
-    keyed = comp.process(loud, {"threshold": -40.0, "ratio": 20.0, "attack": 1.0, "sidechain": 1.0})
+    keyed = comp.process(loud, {"threshold_db": -40.0, "ratio": 20.0, "attack_ms": 1.0, "sidechain": 1.0})
     assert _rms_db(keyed.samples[:, RATE // 2:]) < _rms_db(loud.samples[:, RATE // 2:]) - 20
 
 
@@ -179,14 +179,14 @@ def test_mono_plugin_runs_once_per_channel() -> None:
 
 def test_mono_input_keeps_its_shape_through_a_mono_plugin(eq2: LadspaEffect) -> None:
     audio = as_audio(noise(0.5))
-    out = eq2.process(audio, {"boost_cut_h": 6.0})
+    out = eq2.process(audio, {"boost_cut_h_db": 6.0})
     assert out.samples.shape == audio.samples.shape == (1, RATE // 2)
     assert not np.allclose(out.samples, audio.samples, atol=1e-3)
 
 
 def test_mono_input_feeds_both_inputs_of_a_stereo_plugin(comp: LadspaEffect) -> None:
     audio = as_audio(sine(220, seconds=0.5, level_db=-3))
-    out = comp.process(audio, {"threshold": -30.0, "ratio": 10.0})
+    out = comp.process(audio, {"threshold_db": -30.0, "ratio": 10.0})
     assert out.samples.shape == (2, audio.frames)
     np.testing.assert_array_equal(out.samples[0], out.samples[1])
     assert _rms_db(out.samples) < _rms_db(audio.samples) - 10
@@ -240,8 +240,8 @@ def test_overflowing_output_becomes_zero() -> None:
 
 def test_concurrent_processing_matches_sequential(eq2: LadspaEffect, comp: LadspaEffect) -> None:
     audio = as_audio(music(1.0))
-    jobs = [(eq2, {"boost_cut_1": g, "frequency_1": 300.0 * (1 + k)}) for k, g in enumerate((-9.0, 3.0, 9.0, 12.0))]
-    jobs += [(comp, {"threshold": t, "ratio": 8.0}) for t in (-10.0, -20.0, -30.0, -40.0)]
+    jobs = [(eq2, {"boost_cut_1_db": g, "frequency_1_hz": 300.0 * (1 + k)}) for k, g in enumerate((-9.0, 3.0, 9.0, 12.0))]
+    jobs += [(comp, {"threshold_db": t, "ratio": 8.0}) for t in (-10.0, -20.0, -30.0, -40.0)]
     expected = [effect.process(audio, values).samples for effect, values in jobs]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda job: job[0].process(audio, job[1]).samples, jobs * 3))
@@ -296,3 +296,9 @@ def test_unsupported_audio_layout_is_refused_at_load() -> None:
 def test_unknown_parameter_is_refused(eq2: LadspaEffect) -> None:
     with pytest.raises(ChainError, match="no_such_param"):
         eq2.process(as_audio(noise(0.1)), {"no_such_param": 1.0})
+
+
+def test_units_come_from_the_lv2_build_when_ladspa_names_lack_them(comp: LadspaEffect) -> None:
+    specs = {p.name: p for p in comp.parameters}
+    assert (specs["threshold_db"].unit, specs["attack_ms"].unit, specs["knee_db"].unit) == ("dB", "ms", "dB")
+    assert specs["ratio"].unit == ""  # the LV2 file gives the ratio no unit either
