@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stito_core import __version__
-from stito_core.errors import StitoError
+from stito_core.errors import SearchError, StitoError
+from stito_core.match import MIN_EXCERPT_S, check_excerpt
+from stito_core.search import check_options
 
 from . import commands
 
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("task", choices=commands.BENCH_TASKS, help="which benchmark")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--quick", action="store_true", help="a small, fast size (for tests)")
+    _add_serve(sub)
     return parser
 
 
@@ -61,14 +64,46 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
                    "(default: builtin)")
     p.add_argument("-o", "--output", type=Path, help="processed audio (default: <INPUT stem>.matched.wav beside INPUT)")
     p.add_argument("--params", type=Path, help="parameter file (default: OUTPUT with .json)")
+    p.add_argument("--method", choices=["st-ito", "rule-based"], default="st-ito",
+                   help="st-ito: search the chain (default); rule-based: matching EQ + fitted compressor, "
+                   "about a second, no chain")
     p.add_argument("--encoder", help="metric: afx-rep (default, shipped weights), mfcc, or a checkpoint path")
-    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed repeats the search (default 0)")
-    p.add_argument("--max-iter", type=int, default=25, help="most CMA-ES generations (default 25)")
-    p.add_argument("--popsize", type=int, default=64, help="candidates per generation (default 64)")
-    p.add_argument("--excerpt", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--seed", type=_search_option("seed"), default=0,
+                   help="random seed; the same seed repeats the search (default 0)")
+    p.add_argument("--max-iter", type=_search_option("max_iter"), default=25, help="most CMA-ES generations (default 25)")
+    p.add_argument("--popsize", type=_search_option("popsize"), default=64, help="candidates per generation (default 64)")
+    p.add_argument("--excerpt", type=_excerpt, default=None, metavar="SECONDS",
                    help="length of the loudest excerpt the search listens to (default 3)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _search_option(key: str) -> Callable[[str], int]:
+    """An argparse type for the whole-number search option ``key``, checked before any work starts."""
+    def parse(text: str) -> int:
+        try:
+            return check_options({key: int(text)})[key]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        except SearchError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
+
+
+def _excerpt(text: str) -> float:
+    """An argparse type for ``--excerpt``: seconds, at least the shortest audio stito reads."""
+    try:
+        return check_excerpt(float(text))
+    except (ValueError, SearchError):
+        raise argparse.ArgumentTypeError(f"excerpt length {text!r}: expected a number of seconds of at least "
+                                         f"{MIN_EXCERPT_S:g}") from None
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = _add(sub, "serve", commands.serve, "run the companion daemon (OSC server, watch folders) until "
+             "SIGINT/SIGTERM")
+    p.add_argument("--config", type=Path, metavar="FILE", help="daemon configuration TOML (default: "
+                   "config/stito.toml; see docs/DAEMON.md)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

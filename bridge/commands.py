@@ -13,8 +13,10 @@ from stito_core import load_chain, load_encoder
 from stito_core.bench import TASKS
 from stito_core.audio_io import check_output_path, check_target, read_audio, write_audio, write_text_atomic
 from stito_core.chain import Chain
+from stito_core.errors import AudioError
 from stito_core.chains import chain_names
 from stito_core.match import MatchResult, Progress, match_audio
+from stito_core.rule_based import rule_based_match
 
 #: Example audio shipped with the package (see stito_core/examples/README.md).
 EXAMPLES = Path(__file__).resolve().parents[1] / "stito_core" / "examples"
@@ -22,33 +24,61 @@ BENCH_TASKS = list(TASKS)
 
 
 def match(args: argparse.Namespace) -> int:
-    """``stito match``: check every input and output path, search, then write audio and parameters."""
+    """``stito match``: check every input and output path, search (or fit the rule-based baseline), then
+    write audio and parameters."""
     out = args.output or args.input.with_name(f"{args.input.stem}.matched.wav")
     params = args.params or out.with_suffix(".json")
+    _check_distinct(args, out, params)
     check_output_path(out, args.force)
     check_target(params, args.force)
     source, reference = read_audio(args.input), read_audio(args.reference)
-    chain, encoder = load_chain(args.chain), load_encoder(args.encoder)
-    options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize}
-    if args.excerpt is not None:
-        options["excerpt_s"] = args.excerpt
+    encoder = load_encoder(args.encoder)
+    if args.method == "rule-based":
+        print(f"matching {args.input} to {args.reference}: rule-based EQ and compressor", file=sys.stderr)
+        result = rule_based_match(source, reference, encoder, **_excerpt_option(args))
+        _save(args, "rule-based", result, out, params)
+        return 0
+    chain = load_chain(args.chain)
+    options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize, **_excerpt_option(args)}
     print(f"matching {args.input} to {args.reference}: chain {chain.name} ({len(chain.parameters)} parameters), "
           f"metric {encoder.name}", file=sys.stderr)
     with _ProgressBar(args.max_iter, disable=args.quiet) as bar:
         result = match_audio(source, reference, chain, encoder, progress=bar.update, **options)
-    _save(args, chain, result, out, params)
+    _save(args, chain.name, result, out, params)
     return 0
 
 
-def _save(args: argparse.Namespace, chain: Chain, result: MatchResult, out: Path, params: Path) -> None:
+def _check_distinct(args: argparse.Namespace, out: Path, params: Path) -> None:
+    """Outputs must differ from each other and from the inputs, even with --force: no user file is lost."""
+    def same(a: Path, b: Path) -> bool:
+        return a.resolve() == b.resolve()
+    if same(out, params):
+        raise AudioError(f"{out}: the processed audio and the parameter file need different names (see --params)")
+    for target in (out, params):
+        for source in (args.input, args.reference):
+            if same(target, source):
+                raise AudioError(f"{target}: is an input of this match; choose another output name")
+
+
+def _excerpt_option(args: argparse.Namespace) -> dict[str, float]:
+    return {} if args.excerpt is None else {"excerpt_s": args.excerpt}
+
+
+def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, params: Path) -> None:
     """Write the processed audio and the parameter file, then the summary lines."""
+    existed = out.exists()
     gain_db = write_audio(out, result.audio, overwrite=args.force)
-    record = {"chain": chain.name, "input": str(args.input), "reference": str(args.reference),
+    record = {"chain": chain, "input": str(args.input), "reference": str(args.reference),
               "output": str(out), "similarity_before": round(result.similarity_before, 6),
               "similarity_after": round(result.similarity_after, 6), "seconds": round(result.seconds, 3),
               "iterations": len(result.history), "stop": result.stop, "output_gain_db": round(gain_db, 3),
               "parameters": result.parameters}
-    write_text_atomic(params, json.dumps(record, indent=2) + "\n", overwrite=args.force)
+    try:
+        write_text_atomic(params, json.dumps(record, indent=2) + "\n", overwrite=args.force)
+    except AudioError:
+        if not existed:  # all or nothing: no processed audio without its parameter file
+            out.unlink(missing_ok=True)
+        raise
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
     print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
@@ -152,3 +182,10 @@ def bench(args: argparse.Namespace) -> int:
     if args.json:
         write_text_atomic(args.json, json.dumps(report.data, indent=2) + "\n", overwrite=True)
     return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """``stito serve``: the companion daemon until SIGINT/SIGTERM (see docs/DAEMON.md)."""
+    from .service import run
+
+    return run(args.config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from .audio import Audio
-from .audio_io import as_audio, resample
+from .audio_io import MIN_DURATION_S, as_audio
 from .chain import Chain
 from .encoders import Encoder, load_encoder
-from .errors import CancelledError
+from .errors import CancelledError, SearchError
 from .excerpt import loudest_excerpt
 from .metric import cosine
 from .render import default_workers, render_generation
@@ -22,6 +24,16 @@ from .search import Search
 
 #: Length (seconds) of the loudest excerpt of input and reference that the search works on.
 EXCERPT_S = 3.0
+#: Shortest excerpt (seconds) the search accepts: the shortest audio stito reads.
+MIN_EXCERPT_S = MIN_DURATION_S
+
+
+def check_excerpt(seconds: float) -> float:
+    """``seconds`` as a float when it is a finite excerpt length of at least ``MIN_EXCERPT_S``."""
+    value = float(seconds) if isinstance(seconds, numbers.Real) and not isinstance(seconds, bool) else math.nan
+    if not MIN_EXCERPT_S <= value < math.inf:
+        raise SearchError(f"excerpt length {seconds!r}: expected a number of seconds of at least {MIN_EXCERPT_S:g}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -70,13 +82,16 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, encoder: Encoder,
                 cancelled: Callable[[], bool] | None = None, **options: Any) -> MatchResult:
     """Search ``chain``'s parameters so that ``source`` sounds like ``reference`` to ``encoder``.
 
-    The search renders the loudest ``excerpt_s`` seconds of the source at the encoder's rate; the found
-    setting is then rendered once over the whole source at its own rate. ``progress`` is called after each
-    generation; ``cancelled`` is polled before each one and stops the search with :class:`CancelledError`.
+    The search renders the loudest ``excerpt_s`` seconds of the source at the source's own rate (the
+    encoder resamples what it embeds), so it judges exactly what the final render of the whole source
+    produces: nonlinear effects such as distortion sound different at other rates. ``progress`` is called
+    after each generation; ``cancelled`` is polled before each one and stops the search with
+    :class:`CancelledError`.
     """
     start, clock = time.perf_counter(), _Clock()
     search = Search(len(chain.parameters), **options)
-    excerpt = resample(loudest_excerpt(source.stereo(), excerpt_s), encoder.sample_rate)
+    excerpt_s = check_excerpt(excerpt_s)
+    excerpt = loudest_excerpt(source.stereo(), excerpt_s)
     target = encoder.embed_audio([loudest_excerpt(reference, excerpt_s)])[0]
     before = float(cosine(encoder.embed_audio([excerpt]), target)[0])
     with ThreadPoolExecutor(workers or default_workers()) as pool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import warnings
 from pathlib import Path
 
 import torch
@@ -28,13 +30,24 @@ def save_checkpoint(path: str | Path, net: AfxRepNet, meta: dict | None = None, 
 def load_checkpoint(path: str | Path) -> tuple[AfxRepNet, dict]:
     """Rebuild the network from ``path``; returns it (eval mode) and the whole payload."""
     try:
-        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError) as exc:
-        msg = f"{path}: not a readable checkpoint ({' '.join(str(exc).split())[:200]})"
-        raise EncoderError(msg) from None
+        with warnings.catch_warnings():  # torch warns about foreign pickles; the error below says it all
+            warnings.simplefilter("ignore")
+            payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # junk bytes raise UnpicklingError, EOFError, KeyError... depending on the bytes
+        raise EncoderError(f"{path}: not a readable checkpoint ({_summary(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         msg = f"{path}: not a stito AFx-Rep checkpoint (expected format {FORMAT})"
         raise EncoderError(msg)
-    net = AfxRepNet(AfxRepConfig.from_dict(payload["config"]))
-    net.load_state_dict(payload["state_dict"])
+    try:
+        net = AfxRepNet(AfxRepConfig.from_dict(payload["config"]))
+        net.load_state_dict(payload["state_dict"])
+    except Exception as exc:  # a damaged config, or weights that do not fit it
+        raise EncoderError(f"{path}: damaged checkpoint ({_summary(exc)})") from None
     return net.eval(), payload
+
+
+def _summary(exc: Exception) -> str:
+    """``exc`` as one short line: its type and the start of its message (torch's long advice to
+    load untrusted pickles with ``weights_only=False`` is left out)."""
+    text = "unsupported or corrupt data" if isinstance(exc, pickle.UnpicklingError) else " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:200]

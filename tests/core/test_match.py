@@ -1,0 +1,206 @@
+"""The style-transfer loop: recovering known settings with the MFCC metric, progress, cancelling, results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stito_core import MatchResult, Progress, load_chain, load_encoder, match
+from stito_core.audio import Audio
+from stito_core.chain import Chain
+from stito_core.encoders.base import Encoder
+from stito_core.errors import AudioError, CancelledError, SearchError
+from stito_core.metric import cosine
+from tests.helpers import music
+
+RATE = 22050
+SECONDS = 2.5
+
+EQ_TOML = """name = "eq-only"
+[[effect]]
+type = "builtin"
+kind = "parametric_eq"
+search = {band2_gain_db = [-18, 18]}
+"""
+
+DRIVE_EQ_TOML = """name = "drive-eq"
+[[effect]]
+type = "builtin"
+kind = "distortion"
+search = ["drive_db"]
+
+[[effect]]
+type = "builtin"
+kind = "parametric_eq"
+search = ["band2_gain_db"]
+"""
+
+
+def _chain(tmp_path: Path, text: str) -> Chain:
+    path = tmp_path / "chain.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_chain(path)
+
+
+@pytest.fixture(scope="module")
+def mfcc() -> Encoder:
+    return load_encoder("mfcc")
+
+
+@pytest.fixture(scope="module")
+def source() -> np.ndarray:
+    """The dry recording (stereo, 2.5 s at 22050 Hz)."""
+    return music(SECONDS, rate=RATE, seed=1)
+
+
+def _reference(chain: Chain, values: list[float], seed: int = 7) -> np.ndarray:
+    """A DIFFERENT recording processed by ``chain`` at ``values`` (in each parameter's unit)."""
+    normalized = [p.to_normalized(v) for p, v in zip(chain.parameters, values, strict=True)]
+    return chain.process(music(SECONDS, rate=RATE, seed=seed), RATE, normalized)
+
+
+@pytest.fixture(scope="module")
+def drive_eq(tmp_path_factory: pytest.TempPathFactory, source: np.ndarray, mfcc: Encoder):
+    """One two-parameter match towards drive 30 dB and band-2 gain +12 dB, with its progress reports."""
+    chain = _chain(tmp_path_factory.mktemp("drive_eq"), DRIVE_EQ_TOML)
+    reference = _reference(chain, [30.0, 12.0])
+    reports: list[Progress] = []
+    result = match(source, reference, RATE, chain, mfcc, popsize=12, max_iter=10, excerpt_s=SECONDS, seed=0,
+                   progress=reports.append)
+    return chain, reference, result, reports
+
+
+# --- recovering known settings -----------------------------------------------------------------
+
+
+def test_recovers_an_eq_gain(tmp_path: Path, source: np.ndarray, mfcc: Encoder) -> None:
+    chain = _chain(tmp_path, EQ_TOML)
+    result = match(source, _reference(chain, [-12.0]), RATE, chain, mfcc, popsize=8, max_iter=8, excerpt_s=2.0)
+    (row,) = result.parameters
+    assert row["value"] == pytest.approx(-12.0, abs=3.0)  # the search starts at 0 dB
+    assert result.similarity_after > result.similarity_before
+
+
+def test_recovers_drive_and_eq(drive_eq) -> None:
+    _, _, result, _ = drive_eq
+    drive, gain = (row["value"] for row in result.parameters)
+    assert drive == pytest.approx(30.0, abs=6.0)  # the search starts at 20 dB
+    assert gain == pytest.approx(12.0, abs=3.0)  # and at 0 dB
+    assert result.similarity_after > 0.99 > result.similarity_before
+
+
+def test_similarity_after_is_what_the_written_audio_scores(drive_eq, mfcc: Encoder) -> None:
+    """The search must judge the same sound it finally renders: with the whole file as the excerpt,
+    the output's similarity to the reference is the reported one (also at a rate the encoder does
+    not use: distortion sounds different at 48 kHz than at 22050 Hz)."""
+    _, reference, result, _ = drive_eq
+    scored = float(cosine(mfcc.embed(result.audio.samples, RATE), mfcc.embed(reference, RATE)))
+    assert scored == pytest.approx(result.similarity_after, abs=1e-4)
+
+
+def test_similarity_before_compares_the_dry_input(drive_eq, source: np.ndarray, mfcc: Encoder) -> None:
+    _, reference, result, _ = drive_eq
+    expected = float(cosine(mfcc.embed(source, RATE), mfcc.embed(reference, RATE)))
+    assert result.similarity_before == pytest.approx(expected, abs=1e-5)
+    assert result.similarity_after >= result.similarity_before
+
+
+# --- the result --------------------------------------------------------------------------------
+
+
+def test_result_rows_follow_the_chain_order(drive_eq) -> None:
+    chain, _, result, _ = drive_eq
+    assert isinstance(result, MatchResult)
+    assert [(r["effect"], r["name"], r["unit"]) for r in result.parameters] == [
+        ("distortion", "drive_db", "dB"), ("parametric_eq", "band2_gain_db", "dB")]
+    for row, spec, x in zip(result.parameters, chain.parameters, result.normalized, strict=True):
+        assert set(row) == {"effect", "name", "value", "normalized", "unit"}
+        assert 0.0 <= row["normalized"] <= 1.0 and row["normalized"] == pytest.approx(x, abs=1e-6)
+        assert row["value"] == pytest.approx(spec.from_normalized(x), abs=1e-5)
+        assert isinstance(row["value"], float)
+
+
+def test_result_audio_is_the_whole_input_processed(drive_eq, source: np.ndarray) -> None:
+    chain, _, result, _ = drive_eq
+    assert isinstance(result.audio, Audio)
+    assert result.audio.sample_rate == RATE and result.audio.frames == source.shape[1]
+    np.testing.assert_array_equal(result.audio.samples, chain.process(source, RATE, result.normalized))
+
+
+def test_result_record(drive_eq) -> None:
+    _, _, result, _ = drive_eq
+    assert len(result.history) == 10 and result.stop == {"maxiter": 10}
+    assert result.history[-1]["best_similarity"] == result.similarity_after
+    assert result.seconds > 0
+    assert set(result.timings) == {"render_s", "embed_s", "optimizer_s"}
+    assert all(t >= 0 for t in result.timings.values()) and sum(result.timings.values()) <= result.seconds
+
+
+def test_progress_is_reported_once_per_generation(drive_eq) -> None:
+    _, _, result, reports = drive_eq
+    assert [p.iteration for p in reports] == list(range(1, 11))
+    assert all(p.max_iter == 10 for p in reports)
+    assert [p.evaluations for p in reports] == [12 * i for i in range(1, 11)]
+    bests = [p.best_similarity for p in reports]
+    assert bests == sorted(bests) and bests[-1] == result.similarity_after
+    elapsed = [p.elapsed_s for p in reports]
+    assert elapsed == sorted(elapsed) and elapsed[-1] <= result.seconds
+
+
+# --- options, cancelling, inputs -----------------------------------------------------------------
+
+
+def test_same_seed_same_result(tmp_path: Path, source: np.ndarray, mfcc: Encoder) -> None:
+    chain = _chain(tmp_path, DRIVE_EQ_TOML)
+    reference = _reference(chain, [10.0, -6.0])
+    runs = [match(source, reference, RATE, chain, mfcc, popsize=8, max_iter=2, excerpt_s=1.0, seed=s) for s in (4, 4, 5)]
+    np.testing.assert_array_equal(runs[0].normalized, runs[1].normalized)
+    np.testing.assert_array_equal(runs[0].audio.samples, runs[1].audio.samples)
+    assert not np.array_equal(runs[0].normalized, runs[2].normalized)
+
+
+def test_cancelled_stops_the_search(tmp_path: Path, source: np.ndarray, mfcc: Encoder) -> None:
+    chain = _chain(tmp_path, EQ_TOML)
+    reports: list[Progress] = []
+    with pytest.raises(CancelledError, match="match cancelled after 2 generations"):
+        match(source, source, RATE, chain, mfcc, popsize=8, max_iter=10, excerpt_s=1.0,
+              progress=reports.append, cancelled=lambda: len(reports) >= 2)
+    assert [p.iteration for p in reports] == [1, 2]
+    with pytest.raises(CancelledError, match="after 0 generations"):
+        match(source, source, RATE, chain, mfcc, popsize=8, max_iter=10, excerpt_s=1.0, cancelled=lambda: True)
+    assert not CancelledError.bad_input  # the CLI reports a cancel as a failure, not bad input
+
+
+def test_accepts_names_mono_audio_and_mixed_rates(tmp_path: Path, mfcc: Encoder) -> None:
+    """The contract edge: a chain path and encoder name as strings; Audio values at their own rates."""
+    path = tmp_path / "eq.toml"
+    path.write_text(EQ_TOML, encoding="utf-8")
+    mono = Audio(music(1.5, rate=44100, seed=1, channels=1), 44100)
+    reference = Audio(music(1.5, rate=48000, seed=2), 48000)
+    result = match(mono, reference, None, str(path), "mfcc", popsize=8, max_iter=2, excerpt_s=1.0)
+    assert result.audio.sample_rate == 44100 and result.audio.frames == mono.frames
+    assert [r["name"] for r in result.parameters] == ["band2_gain_db"]
+
+
+@pytest.mark.parametrize(("options", "problem"), [
+    ({"popsize": 0}, "search option popsize = 0"), ({"max_iters": 3}, "Did you mean 'max_iter'"),
+    ({"excerpt_s": 0.0}, "excerpt length 0.0"), ({"excerpt_s": float("nan")}, "excerpt length nan"),
+    ({"excerpt_s": 0.1}, "at least 0.5"),
+])
+def test_bad_options_are_refused_before_any_work(tmp_path: Path, source: np.ndarray, mfcc: Encoder,
+                                                 options: dict, problem: str) -> None:
+    chain = _chain(tmp_path, EQ_TOML)
+    reports: list[Progress] = []
+    with pytest.raises(SearchError, match=problem):
+        match(source, source, RATE, chain, mfcc, progress=reports.append, **options)
+    assert reports == []
+
+
+def test_bad_arrays_name_the_input_or_reference(tmp_path: Path, source: np.ndarray, mfcc: Encoder) -> None:
+    chain = _chain(tmp_path, EQ_TOML)
+    with pytest.raises(AudioError, match="^reference: silent"):
+        match(source, np.zeros_like(source), RATE, chain, mfcc)
+    with pytest.raises(AudioError, match="^input: samples shaped"):
+        match(source.T, source, RATE, chain, mfcc)
