@@ -1,1 +1,1 @@
-"""The outer layer: the ``stito`` command line and (later) the companion daemon. Calls ``stito_core``."""
+"""The outer layer: the ``stito`` command line and the companion daemon (``stito serve``). Calls ``stito_core``."""

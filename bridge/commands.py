@@ -11,16 +11,17 @@ from tqdm import tqdm
 
 from stito_core import load_chain, load_encoder
 from stito_core.bench import TASKS
-from stito_core.audio_io import check_output_path, check_target, read_audio, write_audio, write_text_atomic
+from stito_core.audio_io import check_output_path, check_target, read_audio, write_text_atomic
 from stito_core.chain import Chain
 from stito_core.errors import AudioError
+from stito_core.param_file import save_match
 from stito_core.chains import chain_names
 from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.rule_based import rule_based_match
 
 #: Example audio shipped with the package (see stito_core/examples/README.md).
 EXAMPLES = Path(__file__).resolve().parents[1] / "stito_core" / "examples"
-BENCH_TASKS = list(TASKS)
+BENCH_TASKS = [*TASKS, "all"]
 
 
 def match(args: argparse.Namespace) -> int:
@@ -66,19 +67,7 @@ def _excerpt_option(args: argparse.Namespace) -> dict[str, float]:
 
 def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, params: Path) -> None:
     """Write the processed audio and the parameter file, then the summary lines."""
-    existed = out.exists()
-    gain_db = write_audio(out, result.audio, overwrite=args.force)
-    record = {"chain": chain, "input": str(args.input), "reference": str(args.reference),
-              "output": str(out), "similarity_before": round(result.similarity_before, 6),
-              "similarity_after": round(result.similarity_after, 6), "seconds": round(result.seconds, 3),
-              "iterations": len(result.history), "stop": result.stop, "output_gain_db": round(gain_db, 3),
-              "parameters": result.parameters}
-    try:
-        write_text_atomic(params, json.dumps(record, indent=2) + "\n", overwrite=args.force)
-    except AudioError:
-        if not existed:  # all or nothing: no processed audio without its parameter file
-            out.unlink(missing_ok=True)
-        raise
+    gain_db = save_match(result, chain, args.input, args.reference, out, params, overwrite=args.force)
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
     print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
@@ -174,10 +163,16 @@ def plugins(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    """``stito bench TASK``: run a benchmark, print its table, optionally save JSON."""
+    """``stito bench TASK``: run a benchmark, print its table, optionally save JSON; ``all`` regenerates
+    benchmarks/RESULTS.md with every table and plot."""
     from stito_core.bench import run_task
+    from stito_core.bench.results import run_all
 
-    report = run_task(args.task, quick=args.quick)
+    if args.task == "all":
+        run_all(quick=args.quick)
+        print("wrote benchmarks/RESULTS.md")
+        return 0
+    report = run_task(args.task, quick=args.quick, plot_dir=args.plots)
     print(report.table)
     if args.json:
         write_text_atomic(args.json, json.dumps(report.data, indent=2) + "\n", overwrite=True)

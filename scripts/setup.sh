@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything stito needs on a fresh Debian/Ubuntu machine (run as root or with sudo available):
-# Debian packages (real LADSPA/VST3 plugins, PortAudio, sox, Lua) and the Python package with its dependencies.
+# Debian packages (real LADSPA/VST3 plugins, PortAudio, sox; benchmark content, see
+# stito_core/bench/DATA.md) and the Python package with its dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-APT_PACKAGES="zam-plugins tap-plugins caps swh-plugins cmt libsndfile1 libportaudio2 sox"
+APT_PACKAGES="zam-plugins tap-plugins caps swh-plugins cmt libsndfile1 libportaudio2 sox g++
+  asterisk-core-sounds-en-g722 asterisk-core-sounds-it-g722 fretsonfire-songs-muldjord fretsonfire-songs-sectoid
+  lmms-common tumiki-fighters-data"
 missing=$(dpkg-query -W -f='${Status} ${Package}\n' $APT_PACKAGES 2>/dev/null | awk '!/ installed /{print $NF}' || true)
 if [ -n "$missing" ] || ! dpkg-query -W $APT_PACKAGES >/dev/null 2>&1; then
   $SUDO apt-get update -qq
@@ -12,4 +15,4 @@ if [ -n "$missing" ] || ! dpkg-query -W $APT_PACKAGES >/dev/null 2>&1; then
 fi
 # torch 2.13.0 first: on this kind of machine it resolves to the local CPU build, not multi-GB CUDA wheels.
 python3 -m pip install -q "torch==2.13.0"
-python3 -m pip install -q -e ".[test]"
+python3 -m pip install -q -e ".[test,bench]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -21,7 +22,7 @@ from .content import stereo_mix
 POPSIZE, MAX_ITER = OPTIONS["popsize"].default, OPTIONS["max_iter"].default
 
 
-def run_speed(quick: bool = False) -> Report:
+def run_speed(quick: bool = False, plot_dir: Path | None = None) -> Report:
     """Time default ``match`` on 30 s of 48 kHz stereo, one paper-faithful generation, and embedding cost."""
     seconds = 6.0 if quick else 30.0
     source, reference = stereo_mix(seconds), stereo_mix(seconds).with_samples(stereo_mix(seconds).samples[::-1])

@@ -1,0 +1,61 @@
+"""Parameter push-back: a finished job's parameters, through a DAW profile, to the host (OSC or MIDI)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from stito_core.chain import Chain
+
+from .codes import Code, DaemonError
+from .profiles import Profile, ProfileError
+from .push_midi import MidiPusher, build_midi
+from .push_osc import OscPusher, build_osc
+
+log = logging.getLogger("stito.daemon.push")
+
+
+class PushBack:
+    """One sender per profile, opened on first use and kept until :meth:`close`."""
+
+    def __init__(self, profiles: Mapping[str, Profile]) -> None:
+        self.profiles = profiles
+        self._senders: dict[str, OscPusher | MidiPusher] = {}
+        self._lock = threading.Lock()
+
+    def messages(self, profile_name: str, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The messages (python-osc ``OscMessage`` or ``mido.Message``) that push ``rows`` to the host."""
+        profile = self._profile(profile_name)
+        try:
+            targets = profile.targets(chain, rows)
+        except ProfileError as exc:
+            raise DaemonError(Code.PUSH_FAILED, f"DAW profile '{profile_name}': {exc}") from None
+        return build_midi(profile, targets) if profile.transport == "midi" else build_osc(profile, targets)
+
+    def push(self, profile_name: str, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Send every mapped parameter, paced; returns how many messages went out."""
+        messages = self.messages(profile_name, chain, rows)
+        sent = self._sender(self.profiles[profile_name]).send(messages)
+        log.info("pushed %d parameters of chain %s through DAW profile %s", sent, chain.name, profile_name)
+        return sent
+
+    def _profile(self, name: str) -> Profile:
+        profile = self.profiles.get(name)
+        if profile is None:
+            raise DaemonError(Code.UNKNOWN_PROFILE, f"unknown DAW profile '{name}'; /stito/profiles lists them")
+        return profile
+
+    def _sender(self, profile: Profile) -> OscPusher | MidiPusher:
+        with self._lock:
+            if profile.name not in self._senders:
+                make = MidiPusher if profile.transport == "midi" else OscPusher
+                self._senders[profile.name] = make(profile)
+            return self._senders[profile.name]
+
+    def close(self) -> None:
+        with self._lock:
+            for sender in self._senders.values():
+                sender.close()
+            self._senders.clear()

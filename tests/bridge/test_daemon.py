@@ -1,0 +1,338 @@
+"""The daemon over real UDP on 127.0.0.1: a python-osc client talks to it, a python-osc server stands in
+for the DAW. Matches are real but tiny (a two-parameter chain, 2 generations of 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bridge.codes import Code
+from bridge.service import Service
+from stito_core.encoders import load_encoder
+from tests.bridge.fakes import RATE, Client, FakePlayer, Host, audio_files, make_config, tiny_chain
+from tests.helpers import music, write
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder("mfcc")
+
+
+@pytest.fixture
+def files(tmp_path):
+    inp, ref = audio_files(tmp_path)
+    return inp, ref, tiny_chain(tmp_path)
+
+
+@pytest.fixture
+def daemon(tmp_path, encoder):
+    """A running daemon with quick searches, a fake audio player and a client."""
+    player = FakePlayer()
+    service = Service(make_config(tmp_path), encoder=encoder, player=player).start()
+    client = Client(service.address)
+    service.player = player
+    yield service, client
+    client.close()
+    service.stop()
+
+
+def slow_service(tmp_path, encoder, **jobs):
+    """A daemon whose searches run for many generations (each ~0.1 s), for cancel and limit tests."""
+    config = make_config(tmp_path, search={"popsize": 8, "max_iter": 300, "min_gain": 0.0, "excerpt_s": 3.0},
+                         jobs=jobs)
+    return Service(config, encoder=encoder)
+
+
+def long_files(folder: Path) -> tuple[Path, Path]:
+    return (write(folder / "long_in.wav", music(3.0, RATE, seed=3), RATE),
+            write(folder / "long_ref.wav", music(3.0, RATE, seed=4) * 0.3, RATE))
+
+
+def error_of(client: Client, job_id: str = "", count: int = 1):
+    return client.wait_for(lambda m: m.address == "/stito/error" and m.args[0] == job_id, count=count)[-1]
+
+
+# --- the contract --------------------------------------------------------------------------------
+
+def test_ping_answers_pong_with_the_version(daemon):
+    _, client = daemon
+    assert client.ask("/stito/ping", reply="/stito/pong").args == ("0.1.0",)
+
+
+def test_match_end_to_end_reports_accepted_progress_done(daemon, files):
+    service, client = daemon
+    inp, ref, chain = files
+    client.send("/stito/match", str(inp), str(ref), str(chain), "take1")
+    done = client.wait_for("/stito/done")[0]
+    accepted = client.of("/stito/accepted")
+    progress = client.of("/stito/progress")
+    assert [m.args for m in accepted] == [("take1",)]
+    assert [m.args[:2] for m in progress] == [("take1", 1), ("take1", 2)]  # one per CMA-ES generation
+    assert accepted[0].at <= progress[0].at <= done.at
+    job_id, output, params, similarity = done.args
+    assert job_id == "take1" and output == str(inp.with_name("input.matched.wav"))
+    record = json.loads(Path(params).read_text())
+    assert record["chain"] == "tiny" and [p["name"] for p in record["parameters"]] == ["threshold_db", "ratio"]
+    assert similarity == pytest.approx(record["similarity_after"], abs=1e-5)
+    assert sf.info(output).frames > 0
+    assert not list(inp.parent.glob(".*.tmp"))
+
+
+def test_second_match_of_the_same_input_gets_its_own_output(daemon, files):
+    _, client = daemon
+    inp, ref, chain = files
+    for job_id in ("a1", "a2"):
+        client.send("/stito/match", str(inp), str(ref), str(chain), job_id)
+    names = {m.args[0]: Path(m.args[1]).name for m in client.wait_for("/stito/done", count=2)}
+    first = next(job for job, name in names.items() if name == "input.matched.wav")  # whichever came first
+    second = ({"a1", "a2"} - {first}).pop()
+    assert names[second] == f"input.matched-{second}.wav"
+
+
+def test_generated_job_id_and_status_lists_every_job(daemon, files):
+    _, client = daemon
+    inp, ref, chain = files
+    job_id = client.ask("/stito/match", str(inp), str(ref), str(chain), reply="/stito/accepted").args[0]
+    client.wait_for("/stito/done")
+    count = client.ask("/stito/status", reply="/stito/status").args[0]
+    assert count == 1 and [m.args for m in client.of("/stito/job")] == [(job_id, "done")]
+    info = client.ask("/stito/info", job_id, reply="/stito/info").args
+    assert info[:3] == (job_id, "done", 2) and info[4].endswith(".matched.wav")
+
+
+def test_cancel_stops_a_running_search_within_one_generation(tmp_path, encoder):
+    inp, ref = long_files(tmp_path)
+    with slow_service(tmp_path, encoder) as service:
+        client = Client(service.address)
+        client.send("/stito/match", str(inp), str(ref), str(tiny_chain(tmp_path)), "long")
+        client.wait_for("/stito/progress", count=2)
+        sent = time.monotonic()
+        client.send("/stito/cancel", "long")
+        cancelled = client.wait_for("/stito/cancelled")[0]
+        generation = np.diff([m.at for m in client.of("/stito/progress")]).max()
+        assert cancelled.args == ("long",)
+        assert cancelled.at - sent < 2 * generation + 0.5
+        # at most the generation already on its way plus the one running when the cancel arrived
+        assert len([m for m in client.of("/stito/progress") if m.at > sent]) <= 2
+        assert client.ask("/stito/status", reply="/stito/status").args == (1,)
+        assert client.of("/stito/job")[-1].args == ("long", "cancelled")
+        assert not inp.with_name("long_in.matched.wav").exists()
+        client.close()
+
+
+def test_queue_full_cancel_waiting_job_and_time_limit(tmp_path, encoder):
+    inp, ref = long_files(tmp_path)
+    chain = str(tiny_chain(tmp_path))
+    with slow_service(tmp_path, encoder, queue_length=1, time_limit_s=1.5) as service:
+        client = Client(service.address)
+        client.send("/stito/match", str(inp), str(ref), chain, "first")
+        client.wait_for("/stito/progress")
+        client.send("/stito/match", str(inp), str(ref), chain, "second")
+        client.wait_for(lambda m: m.args == ("second",))
+        client.send("/stito/match", str(inp), str(ref), chain, "third")
+        assert error_of(client, "third").args[2] == Code.QUEUE_FULL
+        assert client.ask("/stito/cancel", "second", reply="/stito/cancelled").args == ("second",)
+        client.send("/stito/audition", "second", "result")
+        assert error_of(client, "second").args[2] == Code.NOTHING_TO_PLAY
+        failed = error_of(client, "first")  # the running job hits jobs.time_limit_s
+        assert failed.args[2] == Code.TIME_LIMIT and "time_limit_s" in failed.args[1]
+        client.send("/stito/cancel", "first")
+        assert error_of(client, "first", count=2).args[2] == Code.JOB_FINISHED
+        client.close()
+
+
+def test_push_back_sends_the_profiles_exact_messages_to_the_host(tmp_path, encoder, files):
+    inp, ref, chain = files
+    host = Host()
+    profiles = tmp_path / "daw"
+    profiles.mkdir()
+    (profiles / "fakehost.toml").write_text(f"""
+description = "a host like Ardour: strip, plugin, parameter, real value"
+transport = "osc"
+pace_ms = 20
+[osc]
+host = "127.0.0.1"
+port = {host.port}
+address = "/strip/plugin/parameter"
+args = ["track", "fx", "param", "value"]
+types = "iiif"
+[target]
+value = "real"
+track = 3
+[chains.tiny.effects.compressor.params]
+ratio = {{ param = 9, value = "plugin", range = [1, 20], scale = "log" }}
+""")
+    config = make_config(tmp_path, push={"profiles_dir": str(profiles)}, server={"daw": "fakehost"})
+    with Service(config, encoder=encoder) as service:
+        client = Client(service.address)
+        client.send("/stito/match", str(inp), str(ref), str(chain), "pushme")
+        pushed = client.wait_for("/stito/pushed")[0]
+        assert pushed.args == ("pushme", "fakehost", 2)
+        params = json.loads(Path(client.of("/stito/done")[0].args[2]).read_text())["parameters"]
+        messages = host.wait_for("/strip/plugin/parameter", count=2)
+        threshold, ratio = params
+        # threshold_db: plugin order position 1 (ZamCompX2-like numbering from first_param = 1), real dB
+        assert messages[0].args[:3] == (3, 1, 1)
+        assert messages[0].args[3] == pytest.approx(threshold["value"], abs=1e-4)
+        expected = np.log(ratio["value"]) / np.log(20)
+        assert messages[1].args[:3] == (3, 1, 9) and messages[1].args[3] == pytest.approx(expected, abs=1e-5)
+        assert messages[1].at - messages[0].at >= 0.01  # paced 20 ms apart
+        # /stito/push sends them again
+        assert client.ask("/stito/push", "pushme", reply="/stito/pushed").args == ("pushme", "fakehost", 2)
+        host.wait_for("/strip/plugin/parameter", count=4)
+        client.close()
+    host.close()
+
+
+def test_reply_target_gets_replies_instead_of_the_sender(tmp_path, encoder):
+    listener = Host()
+    config = make_config(tmp_path, server={"reply_host": "127.0.0.1", "reply_port": listener.port})
+    with Service(config, encoder=encoder) as service:
+        client = Client(service.address)
+        client.send("/stito/ping")
+        assert listener.wait_for("/stito/pong")[0].args == ("0.1.0",)
+        time.sleep(0.2)
+        assert client.of("/stito/pong") == []
+        client.close()
+    listener.close()
+
+
+def test_audition_plays_input_result_and_reference(daemon, files):
+    service, client = daemon
+    inp, ref, chain = files
+    client.send("/stito/match", str(inp), str(ref), str(chain), "hear")
+    client.wait_for("/stito/done")
+    for which in ("input", "result", "reference"):
+        reply = client.ask("/stito/audition", "hear", which, reply="/stito/playing")
+        assert reply.args[:2] == ("hear", which) and reply.args[2] == pytest.approx(1.5, abs=0.01)
+    assert client.ask("/stito/audition/stop", reply="/stito/stopped").args == ()
+    assert len(service.player.played) >= 3
+
+
+def test_audition_without_audio_device_answers_an_error(tmp_path, encoder, files, monkeypatch):
+    inp, ref, chain = files
+    sd = pytest.importorskip("sounddevice")
+
+    def no_device(*args, **kwargs):
+        raise sd.PortAudioError("Error querying device -1")
+
+    monkeypatch.setattr(sd, "query_devices", no_device)  # as on a machine without audio hardware
+    with Service(make_config(tmp_path), encoder=encoder) as service:
+        client = Client(service.address)
+        client.send("/stito/match", str(inp), str(ref), str(chain), "quiet")
+        client.wait_for("/stito/done")
+        client.send("/stito/audition", "quiet", "input")
+        assert error_of(client, "quiet").args[2] == Code.NO_AUDIO_DEVICE
+        assert client.ask("/stito/ping", reply="/stito/pong")  # still serving
+        client.close()
+
+
+# --- faults and bad input ------------------------------------------------------------------------
+
+MALFORMED = {
+    "not OSC": b"hello daemon",
+    "empty": b"",
+    "unterminated address": b"/stito/ping",
+    "bad type tag": b"/stito/ping\x00,q\x00\x00",
+    "truncated argument": b"/stito/match\x00\x00\x00\x00,s\x00\x00/abc",
+    "truncated bundle": b"#bundle\x00" + struct.pack(">Q", 1) + struct.pack(">i", 64) + b"/x",
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_packets_get_an_error_and_the_daemon_keeps_serving(daemon, name):
+    _, client = daemon
+    client.send_raw(MALFORMED[name])
+    error = error_of(client)
+    assert error.args[2] == Code.MALFORMED_PACKET and "malformed" in error.args[1]
+    assert client.ask("/stito/ping", reply="/stito/pong")
+
+
+@pytest.mark.parametrize(("address", "args", "code"), [
+    ("/stito/nothing", (), Code.UNKNOWN_ADDRESS),
+    ("/stito/*", (), Code.UNKNOWN_ADDRESS),
+    ("/stito/match", ("", " "), Code.BAD_ARGUMENT),
+    ("/stito/ping", (1,), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/match", (), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/match", ("a.wav",), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/match", ("a", "b", "c", "d", "e", "f"), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/match", (1, 2), Code.WRONG_ARGUMENT_TYPE),
+    ("/stito/match", ("in.wav", 2.5), Code.WRONG_ARGUMENT_TYPE),
+    ("/stito/cancel", (), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/cancel", (7,), Code.WRONG_ARGUMENT_TYPE),
+    ("/stito/cancel", ("nobody",), Code.UNKNOWN_JOB),
+    ("/stito/status", ("x",), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/audition", ("nobody", "loud"), Code.BAD_ARGUMENT),
+])
+def test_wrong_addresses_counts_and_types_are_refused(daemon, address, args, code):
+    _, client = daemon
+    client.send(address, *args)
+    assert client.wait_for("/stito/error")[0].args[2] == code
+
+
+def _bad_file(folder: Path, kind: str) -> Path:
+    path = folder / f"{kind}.wav"
+    if kind == "missing":
+        return path
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "unreadable":
+        write(path, music(1.0, RATE), RATE)
+        path.chmod(0)
+    elif kind == "not_audio":
+        path.write_text("this is a text file, not audio\n" * 20)
+    elif kind == "truncated":
+        write(path, music(1.5, RATE), RATE)
+        path.write_bytes(path.read_bytes()[: os.path.getsize(path) // 2])
+    elif kind == "silent":
+        write(path, np.zeros(RATE, dtype=np.float32), RATE)
+    elif kind == "overlong":
+        write(path, music(4.0, RATE), RATE)
+    elif kind == "too_short":
+        write(path, music(2.0, RATE)[:, : RATE // 5], RATE)
+    return path
+
+
+@pytest.mark.parametrize(("kind", "code"), [
+    ("missing", Code.FILE_NOT_FOUND), ("directory", Code.IS_DIRECTORY), ("unreadable", Code.UNREADABLE),
+    ("not_audio", Code.NOT_AUDIO), ("truncated", Code.TRUNCATED), ("silent", Code.BAD_AUDIO),
+    ("overlong", Code.TOO_LONG), ("too_short", Code.BAD_AUDIO),
+])
+def test_bad_files_are_refused_before_a_job_is_accepted(tmp_path, encoder, files, kind, code, monkeypatch):
+    inp, ref, chain = files
+    bad = _bad_file(tmp_path, kind)
+    if kind == "unreadable" and os.access(bad, os.R_OK):  # root reads every file: deny it as the OS would
+        real = os.access
+        monkeypatch.setattr("bridge.inputs.os.access", lambda p, mode: real(p, mode) and Path(p) != bad)
+    with Service(make_config(tmp_path, jobs={"max_duration_s": 3}), encoder=encoder) as service:
+        client = Client(service.address)
+        client.send("/stito/match", str(bad), str(ref), str(chain), "bad1")
+        client.send("/stito/match", str(inp), str(bad), str(chain), "bad2")
+        for job_id in ("bad1", "bad2"):
+            error = error_of(client, job_id)
+            assert error.args[2] == code and str(bad) in error.args[1]
+        assert client.of("/stito/accepted") == []
+        assert client.ask("/stito/status", reply="/stito/status").args == (0,)
+        client.close()
+
+
+def test_unknown_chain_profile_and_duplicate_id_are_refused(daemon, files):
+    _, client = daemon
+    inp, ref, chain = files
+    client.send("/stito/match", str(inp), str(ref), "bultin", "c1")
+    assert "Did you mean 'builtin'" in error_of(client, "c1").args[1]
+    client.send("/stito/match", str(inp), str(ref), str(chain), "c2", "reapr")
+    assert error_of(client, "c2").args[2] == Code.UNKNOWN_PROFILE
+    client.send("/stito/match", str(inp), str(ref), str(chain), "bad id!")
+    assert error_of(client, "bad id!").args[2] == Code.BAD_ARGUMENT
+    client.send("/stito/match", str(inp), str(ref), str(chain), "same")
+    client.send("/stito/match", str(inp), str(ref), str(chain), "same")
+    assert error_of(client, "same").args[2] == Code.DUPLICATE_JOB_ID
+    client.wait_for("/stito/done")

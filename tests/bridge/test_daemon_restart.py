@@ -1,0 +1,177 @@
+"""Durability: the journal keeps every accepted job across a shutdown, SIGTERM or crash; finished jobs are
+never re-run; no partial result file is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.journal import JOURNAL_NAME, replay
+from bridge.service import Service
+from stito_core.encoders import load_encoder
+from tests.bridge.fakes import RATE, Client, audio_files, free_port, make_config, tiny_chain
+from tests.helpers import music, write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder("mfcc")
+
+
+def slow_config(tmp_path, **jobs):
+    return make_config(tmp_path, search={"popsize": 8, "max_iter": 12, "min_gain": 0.0, "excerpt_s": 3.0}, jobs=jobs)
+
+
+def long_files(folder: Path) -> tuple[Path, Path]:
+    return (write(folder / "long_in.wav", music(3.0, RATE, seed=3), RATE),
+            write(folder / "long_ref.wav", music(3.0, RATE, seed=4) * 0.3, RATE))
+
+
+def journal_states(state_dir: Path, job_id: str) -> list[str]:
+    lines = (state_dir / JOURNAL_NAME).read_text().splitlines()
+    return [e["state"] for e in map(json.loads, lines) if e["job"] == job_id]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob(".*.tmp"))
+
+
+def test_shutdown_mid_job_requeues_it_and_a_restart_finishes_it_once(tmp_path, encoder):
+    inp, ref = long_files(tmp_path)
+    config = slow_config(tmp_path)
+    client = Client()  # replies reach it wherever the daemon listens
+    with Service(config, encoder=encoder) as first:
+        client.target = first.address
+        client.send("/stito/match", str(inp), str(ref), str(tiny_chain(tmp_path)), "survivor")
+        client.wait_for("/stito/progress")
+    interrupted = client.wait_for("/stito/error")[0]
+    assert interrupted.args[0] == "survivor" and interrupted.args[2] == 305  # INTERRUPTED
+    assert not inp.with_name("long_in.matched.wav").exists() and leftovers(tmp_path) == []
+    assert journal_states(tmp_path / "state", "survivor")[-1] == "queued"
+
+    with Service(config, encoder=encoder) as second:
+        client.target = second.address
+        done = client.wait_for("/stito/done", timeout=60)[0]
+        assert done.args[:2] == ("survivor", str(inp.with_name("long_in.matched.wav")))
+    with Service(config, encoder=encoder) as third:  # a finished job is never run again
+        client.target = third.address
+        assert client.ask("/stito/status", reply="/stito/status").args == (1,)
+        time.sleep(0.3)
+    assert [m.args[0] for m in client.of("/stito/done")] == ["survivor"]
+    assert client.of("/stito/job")[-1].args == ("survivor", "done")
+    assert sorted(p.name for p in tmp_path.glob("long_in.matched*")) == ["long_in.matched.json", "long_in.matched.wav"]
+    client.close()
+
+
+def test_a_grace_period_lets_a_running_job_finish(tmp_path, encoder):
+    inp, ref = long_files(tmp_path)
+    config = make_config(tmp_path, search={"popsize": 8, "max_iter": 4, "min_gain": 0.0, "excerpt_s": 3.0},
+                         jobs={"shutdown_grace_s": 60})
+    client = Client()
+    with Service(config, encoder=encoder) as service:
+        client.target = service.address
+        client.send("/stito/match", str(inp), str(ref), str(tiny_chain(tmp_path)), "graceful")
+        client.wait_for("/stito/progress")
+    assert client.of("/stito/done")[0].args[0] == "graceful" and client.of("/stito/error") == []
+    assert journal_states(tmp_path / "state", "graceful")[-1] == "done"
+    client.close()
+
+
+def test_a_torn_journal_line_is_skipped_and_finished_jobs_stay_finished(tmp_path, encoder):
+    inp, ref, chain = *audio_files(tmp_path), tiny_chain(tmp_path)
+    config = make_config(tmp_path)
+    with Service(config, encoder=encoder) as first:
+        client = Client(first.address)
+        client.send("/stito/match", str(inp), str(ref), str(chain), "kept")
+        client.wait_for("/stito/done")
+        client.close()
+    journal = tmp_path / "state" / JOURNAL_NAME
+    with open(journal, "a") as handle:
+        handle.write('{"t": 1, "job": "torn", "sta')  # a crash in the middle of a write
+    assert list(replay(journal)) == ["kept"]
+    with Service(config, encoder=encoder) as second:
+        client = Client(second.address)
+        assert client.ask("/stito/status", reply="/stito/status").args == (1,)
+        assert client.of("/stito/job")[0].args == ("kept", "done")
+        client.close()
+
+
+def test_two_daemons_cannot_share_a_journal(tmp_path, encoder):
+    config = make_config(tmp_path)
+    with Service(config, encoder=encoder):
+        with pytest.raises(Exception, match="another stito serve uses this state folder"):
+            Service(config, encoder=encoder).start()
+
+
+def _serve(config: Path, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "--config", str(config)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(log, "a"))  # noqa: SIM115
+
+
+def _wait_ready(client: Client, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the daemon exited during start-up"
+        client.send("/stito/ping")
+        try:
+            client.wait_for("/stito/pong", timeout=0.5, count=len(client.of("/stito/pong")) + 1)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError("the daemon did not answer /stito/ping")
+
+
+def test_sigterm_during_a_job_then_restart_loses_nothing_and_leaves_no_partial_file(tmp_path):
+    inp, ref = long_files(tmp_path)
+    chain = tiny_chain(tmp_path)
+    port = free_port()
+    config = tmp_path / "stito.toml"
+    config.write_text(f"""
+[server]
+port = {port}
+[jobs]
+state_dir = "state"
+[jobs.search]
+popsize = 8
+max_iter = 12
+min_gain = 0.0
+excerpt_s = 3.0
+[encoder]
+name = "mfcc"
+""")
+    log = tmp_path / "serve.log"
+    client = Client(("127.0.0.1", port))
+    daemon = _serve(config, log)
+    try:
+        _wait_ready(client, daemon)
+        client.send("/stito/match", str(inp), str(ref), str(chain), "sigterm-job")
+        client.wait_for("/stito/progress", timeout=30)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+        assert client.wait_for("/stito/error")[0].args[2] == 305  # told: it runs again after a restart
+        assert not inp.with_name("long_in.matched.wav").exists() and leftovers(tmp_path) == []
+
+        daemon = _serve(config, log)
+        done = client.wait_for("/stito/done", timeout=60)[0]  # the restarted daemon resumes the job
+        assert done.args[0] == "sigterm-job"
+        _wait_ready(client, daemon)
+        assert client.ask("/stito/status", reply="/stito/status").args == (1,)
+        daemon.send_signal(signal.SIGINT)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        client.close()
+    assert journal_states(tmp_path / "state", "sigterm-job")[-2:] == ["running", "done"]
+    assert len(client.of("/stito/done")) == 1 and leftovers(tmp_path) == []
+    assert "taking back 1 unfinished job" in log.read_text()
