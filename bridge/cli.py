@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="a small, fast size (for tests)")
     bench.add_argument("--plots", type=Path, metavar="DIR", help="write the task's PNG plots into DIR")
     _add_serve(sub)
+    _add_midi_learn(sub)
+    _add_pretrain(sub)
     return parser
 
 
@@ -107,6 +109,73 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, metavar="FILE", help="daemon configuration TOML (default: "
                    "config/stito.toml; see docs/DAEMON.md)")
 
+
+def _add_pretrain(sub: argparse._SubParsersAction) -> None:
+    p = _add(sub, "pretrain", commands.pretrain, "build AFx-Rep's training data and train it, one step at a time: "
+             "corpus -> presets -> pairs -> train -> card")
+    steps = p.add_subparsers(dest="step", required=True, parser_class=_Parser, metavar="STEP")
+
+    def step(name: str, help_text: str, jobs: bool = True) -> argparse.ArgumentParser:
+        s = steps.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
+        s.add_argument("--workdir", type=Path, help="working folder shared by the steps (default: "
+                       "$STITO_CACHE/pretrain, else ~/.cache/stito/pretrain; --quick uses its quick/ subfolder)")
+        s.add_argument("--quick", action="store_true", help="tiny sizes that run in about a minute (for tests)")
+        if jobs:
+            s.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
+        return s
+
+    c = step("corpus", "render and list the corpus: real recordings from Debian packages (game music, ringtones, "
+             "spoken words, sound effects), MIDI through three SoundFonts, text through three speech engines; "
+             "benchmark content is refused; writes corpus/manifest.jsonl")
+    c.add_argument("--sources", nargs="+", metavar="NAME", help="only these sources (default: all)")
+    s = step("presets", "per pool effect, cluster random settings by the MFCCs of one processed recording into "
+             "K presets (k-means); writes presets.json")
+    s.add_argument("--settings", type=int, metavar="N", help="random settings per effect (default 200; paper 1000)")
+    s.add_argument("--k", type=int, default=10, help="presets per effect (default 10)")
+    r = step("pairs", "render (input, output, effect, preset) pair shards in parallel; resumable: existing shards "
+             "are kept")
+    r.add_argument("--config", default="cpu", help="size: cpu (3000 groups of 2 pairs, 2 s clips, 4.8 GB) or "
+                   "gpu (16000 groups, 2.5 s clips, 31 GB)")
+    r.add_argument("--groups", type=int, metavar="N", help="training groups (default: the config's)")
+    r.add_argument("--val-groups", type=int, metavar="N", help="validation groups (default: the config's)")
+    t = step("train", "train AFx-Rep on the pairs (CPU, GPU or torchrun); resumes the run's last checkpoint, "
+             "else continues the shipped weights", jobs=False)
+    t.add_argument("--config", default="cpu", help="cpu (batches of 16 pairs of 1.5 s, about 2 h on 2 cores) or "
+                   "gpu (batches of 64 pairs of 2 s)")
+    t.add_argument("--name", dest="run_name", default="main", help="the run: its folder under runs/ (default "
+                   "main; not --run, which torchrun would take as its own --run-path)")
+    t.add_argument("--steps", type=int, metavar="N", help="total steps to reach (default: the config's)")
+    t.add_argument("--init", type=Path, metavar="CHECKPOINT", help="continue this checkpoint (default: the "
+                   "shipped weights, when there are any)")
+    t.add_argument("--fresh", action="store_true", help="start from random weights, not the shipped ones")
+    t.add_argument("--max-minutes", type=float, metavar="M", help="stop (with a checkpoint) after M minutes")
+    t.add_argument("--contrastive-weight", type=float, metavar="W", help="weight of the contrastive term "
+                   "(0 turns it off; default: the config's)")
+    b = step("bundle", "pack the pool's plugins, sox and their libraries, a corpus subset and the presets "
+             "into a folder small enough to carry to a GPU machine without Debian packages", jobs=False)
+    b.add_argument("--out", type=Path, help="new folder for the bundle (default: <workdir>/bundle)")
+    b.add_argument("--budget-mb", type=float, default=56.0, help="largest size in MiB (default 56)")
+    b.add_argument("--excerpt-s", type=float, default=12.0, help="seconds kept per recording (default 12)")
+    m = step("card", "write MODEL_CARD.md from a checkpoint's meta", jobs=False)
+    m.add_argument("--checkpoint", type=Path, help="default: runs/<name>/last.pt")
+    m.add_argument("--output", type=Path, help="default: MODEL_CARD.md beside the checkpoint")
+    m.add_argument("--name", dest="run_name", default="main", help="the run (default main)")
+
+
+
+def _add_midi_learn(sub: argparse._SubParsersAction) -> None:
+    p = _add(sub, "midi-learn", commands.midi_learn, "wiggle each chain parameter's MIDI control in turn, for "
+             "a DAW's MIDI learn (profile midi: CC per parameter)")
+    p.add_argument("chain", help="chain name in config/chains or a chain TOML")
+    p.add_argument("--profile", default="midi", help="MIDI DAW profile: a name (config/daw or --profiles-dir) or a "
+                   "TOML path (default: midi)")
+    p.add_argument("--profiles-dir", type=Path, metavar="DIR", help="folder of your own DAW profiles")
+    p.add_argument("--port", help="MIDI output port (default: the profile's, 'stito')")
+    p.add_argument("--virtual", action=argparse.BooleanOptionalAction, default=None,
+                   help="open a virtual port of that name (default: the profile's; on for 'stito')")
+    p.add_argument("--gap", type=float, metavar="SECONDS", help="go on by itself every SECONDS instead of waiting "
+                   "for Enter (default: Enter in a terminal, else 3)")
+    p.add_argument("--dry-run", action="store_true", help="print the messages instead of sending them")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stito`` console script; returns the exit code."""

@@ -184,3 +184,20 @@ def serve(args: argparse.Namespace) -> int:
     from .service import run
 
     return run(args.config)
+
+
+def midi_learn(args: argparse.Namespace) -> int:
+    """``stito midi-learn CHAIN``: wiggle each parameter's MIDI control in turn for a DAW's MIDI learn."""
+    from .midi_learn import run
+
+    return run(args)
+
+
+def pretrain(args: argparse.Namespace) -> int:
+    """``stito pretrain STEP``: one step of making AFx-Rep's training data or training it, in a working folder
+    (see stito_core/pretrain/steps.py)."""
+    from stito_core.pretrain import steps
+
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "run", "step", "workdir")}
+    print(getattr(steps, args.step)(steps.workdir(args.workdir, args.quick), **options))
+    return 0

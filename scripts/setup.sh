@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 APT_PACKAGES="zam-plugins tap-plugins caps swh-plugins cmt libsndfile1 libportaudio2 sox g++
   asterisk-core-sounds-en-g722 asterisk-core-sounds-it-g722 fretsonfire-songs-muldjord fretsonfire-songs-sectoid
-  lmms-common tumiki-fighters-data"
-missing=$(dpkg-query -W -f='${Status} ${Package}\n' $APT_PACKAGES 2>/dev/null | awk '!/ installed /{print $NF}' || true)
-if [ -n "$missing" ] || ! dpkg-query -W $APT_PACKAGES >/dev/null 2>&1; then
+  lmms-common tumiki-fighters-data lua5.4 nodejs"
+# Ardour 7 (about 23 MB download without recommends) is the real host the DAW-integration tests drive headless.
+HOST_PACKAGES="ardour"
+missing=$(dpkg-query -W -f='${Status} ${Package}\n' $APT_PACKAGES $HOST_PACKAGES 2>/dev/null | awk '!/ installed /{print $NF}' || true)
+if [ -n "$missing" ] || ! dpkg-query -W $APT_PACKAGES $HOST_PACKAGES >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_PACKAGES >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $HOST_PACKAGES >/dev/null
 fi
 # torch 2.13.0 first: on this kind of machine it resolves to the local CPU build, not multi-GB CUDA wheels.
 python3 -m pip install -q "torch==2.13.0"

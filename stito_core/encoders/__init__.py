@@ -10,6 +10,7 @@ from .afx_rep import CONFIGS, AfxRepEncoder, AfxRepNet
 from .base import Encoder
 from .checkpoint import load_checkpoint
 from .mfcc import MfccEncoder
+from .mir import MirEncoder
 
 #: The shipped AFx-Rep weights (absent until the pretraining issue ships them).
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "afx_rep.pt"
@@ -19,16 +20,18 @@ __all__ = ["Encoder", "load_encoder", "encoder_names"]
 
 def encoder_names() -> list[str]:
     """Names ``load_encoder`` accepts besides checkpoint paths."""
-    return ["afx-rep", "mfcc", *(f"afx-rep-untrained:{k}" for k in CONFIGS)]
+    return ["afx-rep", "mfcc", "mir", *(f"afx-rep-untrained:{k}" for k in CONFIGS)]
 
 
 def load_encoder(name_or_path: str | Path | None = None) -> Encoder:
-    """``None`` or ``"afx-rep"``: the shipped AFx-Rep; ``"mfcc"``: the MFCC baseline;
-    ``"afx-rep-untrained:small|cnn14"``: a randomly initialised network (a control); else a checkpoint path.
+    """``None`` or ``"afx-rep"``: the shipped AFx-Rep; ``"mfcc"``: the MFCC baseline; ``"mir"``: the
+    MIR-feature baseline; ``"afx-rep-untrained:small|cnn14"``: a randomly initialised network (a control); else a checkpoint path.
     """
     name = "afx-rep" if name_or_path is None else str(name_or_path)
     if name == "mfcc":
         return MfccEncoder()
+    if name == "mir":
+        return MirEncoder()
     if name.startswith("afx-rep-untrained:") and name.split(":", 1)[1] in CONFIGS:
         return AfxRepEncoder(_seeded_net(name.split(":", 1)[1]), name=name)
     if name == "afx-rep":

@@ -1,0 +1,183 @@
+ardour {
+	["type"]    = "EditorAction",
+	name        = "stito: Match Region to Reference",
+	license     = "Apache-2.0",
+	author      = "stito",
+	description = [[Sends the selected audio region and a reference file to the stito daemon
+(`stito serve`, OSC on 127.0.0.1:9700). The daemon searches the chain's parameters and pushes them
+back to this track's plugins through Ardour's OSC surface (DAW profile "ardour").
+Needs: stito serve running; Preferences > Control Surfaces > Open Sound Control enabled (port 3819).]]
+}
+
+-- Everything lives inside factory(): Ardour keeps only the returned function of an action script,
+-- so helpers defined outside it would be lost.
+function factory () return function ()
+
+	---------------------------------------------------------------------------------------------
+	-- settings (edit here, or in the dialog each time)
+	---------------------------------------------------------------------------------------------
+	-- where `stito serve` listens (the environment variable STITO_DAEMON_URL, when Ardour has it, wins)
+	local DAEMON_URL = os.getenv ("STITO_DAEMON_URL") or "osc.udp://127.0.0.1:9700"
+	local DEFAULT_CHAIN = "ardour-zam"           -- a chain mirroring this track's plugins
+	local DEFAULT_PROFILE = "ardour"             -- DAW profile the daemon pushes through ("none": no push)
+	local STATE_FILE = "stito-last-job.txt"      -- in <session>/export/, read by "stito: Apply Match"
+
+	-- Files of this script live in the session's export folder (every session has one).
+	local function session_file (name)
+		return ARDOUR.LuaAPI.build_filename (Session:path (), "export", name)
+	end
+
+	local function message (text, kind)
+		LuaDialog.Message ("stito", text, kind or LuaDialog.MessageType.Info, LuaDialog.ButtonType.Close):run ()
+	end
+
+	-- Reads the first line of a text file, or nil.
+	local function read_line (path)
+		local handle = io.open (path, "r")
+		if not handle then return nil end
+		local line = handle:read ("l")
+		handle:close ()
+		return line
+	end
+
+	-- Remembered values of the last run: key=value lines in <session>/export/stito-last-job.txt.
+	local function read_state ()
+		local state = {}
+		local handle = io.open (session_file (STATE_FILE), "r")
+		if handle then
+			for line in handle:lines () do
+				local key, value = line:match ("^([%w_]+)=(.*)$")
+				if key then state[key] = value end
+			end
+			handle:close ()
+		end
+		return state
+	end
+
+	local function write_state (state)
+		local handle = assert (io.open (session_file (STATE_FILE), "w"))
+		for _, key in ipairs ({"job", "input", "reference", "chain", "profile", "track", "first_plugin", "strip"}) do
+			handle:write (key, "=", tostring (state[key] or ""), "\n")
+		end
+		handle:close ()
+	end
+
+	-- The first selected audio region and the track it is on.
+	local function selected_region ()
+		for region in Editor:get_selection ().regions:regionlist ():iter () do
+			local audio = region:to_audioregion ()
+			if not audio:isnil () then
+				for route in Session:get_tracks ():iter () do
+					local track = route:to_track ()
+					if not track:playlist ():region_by_id (region:to_stateful ():id ()):isnil () then
+						return region, audio, track
+					end
+				end
+			end
+		end
+		return nil
+	end
+
+	-- 32-bit float WAV header (WAVE_FORMAT_IEEE_FLOAT with its fact chunk).
+	local function wav_header (channels, rate, frames)
+		local data_bytes = frames * channels * 4
+		return "RIFF" .. string.pack ("<I4", 4 + 26 + 12 + 8 + data_bytes) .. "WAVE"
+			.. "fmt " .. string.pack ("<I4I2I2I4I4I2I2I2", 18, 3, channels, rate, rate * channels * 4, channels * 4, 32, 0)
+			.. "fact" .. string.pack ("<I4I4", 4, frames)
+			.. "data" .. string.pack ("<I4", data_bytes)
+	end
+
+	-- Writes the region as heard (its trimmed range, every channel) to a float WAV; returns frames.
+	local function write_region_wav (audio, path)
+		local readable = audio:to_readable ()
+		local frames, channels = readable:readable_length (), readable:n_channels ()
+		local block = 2048
+		local buffers = {}
+		for c = 1, channels do buffers[c] = ARDOUR.DSP.DspShm (block) end
+		local handle = assert (io.open (path, "wb"))
+		handle:write (wav_header (channels, Session:nominal_sample_rate (), frames))
+		local position = 0
+		while position < frames do
+			local count = math.min (block, frames - position)
+			local samples = {}
+			for c = 1, channels do
+				readable:read (buffers[c]:to_float (0), position, count, c - 1)
+				samples[c] = buffers[c]:to_float (0):array ()
+			end
+			local interleaved = {}
+			for i = 1, count do
+				for c = 1, channels do interleaved[#interleaved + 1] = samples[c][i] end
+			end
+			handle:write (string.pack ("<" .. string.rep ("f", #interleaved), table.unpack (interleaved)))
+			position = position + count
+		end
+		handle:close ()
+		return frames
+	end
+
+	-- The file stito reads: the region as heard (trimmed, all channels; Ardour keeps a stereo region as
+	-- one mono file per channel) written to <session>/export/stito-<region>.wav. The daemon writes its
+	-- results beside it.
+	local function input_file (audio)
+		local name = audio:name ():gsub ("[^%w%-_.]", "_")
+		local path = session_file ("stito-" .. name .. ".wav")
+		write_region_wav (audio, path)
+		return path
+	end
+
+	-- The strip number Ardour's OSC surface gives the track with its default strip types:
+	-- visible tracks and busses in editor order, master and monitor not counted.
+	local function osc_strip (track)
+		local orders, mine = {}, track:presentation_info_ptr ():order ()
+		for route in Session:get_routes ():iter () do
+			if not (route:is_master () or route:is_monitor () or route:is_hidden ()) then
+				orders[#orders + 1] = route:presentation_info_ptr ():order ()
+			end
+		end
+		table.sort (orders)
+		for i, order in ipairs (orders) do
+			if order == mine then return i end
+		end
+		return nil
+	end
+
+	---------------------------------------------------------------------------------------------
+	-- the action
+	---------------------------------------------------------------------------------------------
+	local region, audio, track = selected_region ()
+	if not region then
+		message ("Select an audio region first.", LuaDialog.MessageType.Warning)
+		return
+	end
+	local last = read_state ()
+
+	local answers = LuaDialog.Dialog ("stito: match region to reference", {
+		{ type = "file", key = "reference", title = "Reference audio", path = last.reference or Session:path () },
+		{ type = "entry", key = "chain", title = "Chain (mirrors this track)", default = last.chain or DEFAULT_CHAIN },
+		{ type = "entry", key = "profile", title = "DAW profile", default = last.profile or DEFAULT_PROFILE },
+		{ type = "number", key = "first_plugin", title = "Chain's first plugin on the strip", min = 1, max = 64, step = 1, digits = 0,
+		  default = tonumber (last.first_plugin) or 1 },
+	}):run ()
+	if not answers then return end -- cancelled
+	if not answers.reference or answers.reference == "" or not read_line (answers.reference) then
+		message ("Choose a reference audio file.", LuaDialog.MessageType.Warning)
+		return
+	end
+
+	local input = input_file (audio)
+	local job = "ardour-" .. os.date ("%Y%m%d-%H%M%S")
+	-- /stito/match input reference chain job profile; send() reports false even when it worked
+	ARDOUR.LuaOSC.Address (DAEMON_URL):send ("/stito/match", "sssss", input, answers.reference, answers.chain, job, answers.profile)
+
+	local strip = osc_strip (track)
+	write_state ({ job = job, input = input, reference = answers.reference, chain = answers.chain,
+		profile = answers.profile, track = track:name (), first_plugin = math.floor (answers.first_plugin), strip = strip })
+	local note = ""
+	if answers.profile ~= "none" and strip ~= 1 then
+		note = string.format ("\n\nThis track is OSC strip %s, but the shipped \"ardour\" profile pushes to strip 1: "
+			.. "put the track first, copy the profile with track = %s (see daw_scripts/README.md), "
+			.. "or use \"stito: Apply Match\" when the job is done.", tostring (strip), tostring (strip))
+	end
+	message (string.format ("Sent job %s to %s:\n%s -> %s (chain %s).\nThe daemon pushes the found settings when it is done "
+		.. "(watch its log).%s", job, DAEMON_URL, input, answers.reference, answers.chain, note))
+end end

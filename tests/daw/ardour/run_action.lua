@@ -1,0 +1,47 @@
+-- Runs a stito EditorAction script inside ardour7-lua, where there is no editor GUI: Editor and
+-- LuaDialog are stand-ins, everything else (Session, ARDOUR.*, LuaOSC) is the real Ardour.
+--
+-- Environment:
+--   STITO_DIR, STITO_NAME  the session to load
+--   STITO_SCRIPT           the action script to run
+--   STITO_ANSWERS          what the script's dialog "answers": key=value pairs separated by ";"
+--   STITO_TRACK            name of the track whose first region counts as selected
+
+local dir = assert(os.getenv("STITO_DIR"), "STITO_DIR not set")
+local name = assert(os.getenv("STITO_NAME"), "STITO_NAME not set")
+local script = assert(os.getenv("STITO_SCRIPT"), "STITO_SCRIPT not set")
+
+local answers = {}
+for key, value in (os.getenv("STITO_ANSWERS") or ""):gmatch("([%w_]+)=([^;]*)") do
+  answers[key] = tonumber(value) or value
+end
+
+assert(load_session(dir, name), "could not load " .. dir)
+
+-- Editor:get_selection().regions:regionlist():iter() -> the first region of STITO_TRACK
+local function selected_regions()
+  local track = Session:route_by_name(os.getenv("STITO_TRACK") or "stito"):to_track()
+  return track:playlist():region_list()
+end
+Editor = {
+  get_selection = function(_)
+    return { regions = { regionlist = function(_) return selected_regions() end } }
+  end,
+}
+
+-- LuaDialog: every Dialog answers STITO_ANSWERS, every Message is printed
+LuaDialog = {
+  MessageType = { Info = 0, Warning = 1, Question = 2, Error = 3 },
+  ButtonType = { OK = 0, Close = 1, Cancel = 2, Yes_No = 3, OK_Cancel = 4 },
+  Dialog = function(title, fields) return { run = function(_) return answers end } end,
+  Message = function(title, text) return { run = function(_) print("MESSAGE " .. text) end } end,
+}
+
+-- the action script's header calls ardour{...}; the action is what factory() returns
+function ardour(_) end
+dofile(script)
+factory()()
+
+Session:save_state("", false, false, false, false, false)
+close_session()
+print("ACTION DONE")

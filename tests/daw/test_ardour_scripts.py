@@ -1,0 +1,100 @@
+"""The Ardour action scripts in daw_scripts/ardour/, run inside a real Ardour 7 (ardour7-lua, Dummy backend)
+with stand-ins for the editor selection and the dialogs (tests/daw/ardour/run_action.lua)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bridge.profiles import SHIPPED_DIR, load_profile
+from stito_core import load_chain
+from stito_core.audio_io import read_audio
+from tests.bridge.fakes import Client, free_port
+from tests.daw.ardour_host import HERE, build_session, missing_tools, run_lua, saved_values
+from tests.helpers import music, write
+
+pytestmark = pytest.mark.skipif(bool(missing_tools()), reason="Ardour 7 not installed: apt-get install "
+                                "--no-install-recommends ardour")
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "daw_scripts" / "ardour"
+RATE = 48000
+
+
+@pytest.fixture(scope="module")
+def chain():
+    try:
+        return load_chain("ardour-zam")
+    except Exception as exc:
+        pytest.skip(f"chain ardour-zam unavailable: {exc}")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory, chain):
+    root = tmp_path_factory.mktemp("ardour-scripts")
+    dry = music(1.0, RATE, seed=3)
+    built = build_session(root, dry, RATE, ["ZamCompX2", "ZamEQ2"], free_port())
+    return built, dry, root
+
+
+def run_action(built, script: str, answers: dict[str, object], **env: str) -> str:
+    """Run one action script against the session; returns ardour7-lua's output."""
+    pairs = ";".join(f"{k}={v}" for k, v in answers.items())
+    full_env = {**built.env, **env, "STITO_DIR": str(built.folder), "STITO_NAME": built.name,
+                "STITO_SCRIPT": str(SCRIPTS / script), "STITO_ANSWERS": pairs, "STITO_TRACK": "stito"}
+    return run_lua(HERE / "run_action.lua", full_env, "ACTION DONE")
+
+
+def test_match_script_writes_the_region_and_sends_the_job(session):
+    built, dry, root = session
+    reference = write(root / "reference.wav", music(1.0, RATE, seed=4), RATE)
+    daemon = Client()  # stands in for `stito serve`: only listens
+    try:
+        output = run_action(built, "stito_match_region.lua",
+                            {"reference": reference, "chain": "ardour-zam", "profile": "ardour", "first_plugin": 1},
+                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}")
+        sent = daemon.wait_for("/stito/match", timeout=10)[0]
+    finally:
+        daemon.close()
+    input_path, ref, chain_name, job, profile = sent.args
+    assert (ref, chain_name, profile) == (str(reference), "ardour-zam", "ardour") and job.startswith("ardour-")
+    assert Path(input_path).parent == built.folder / "export"
+    written, rate = sf.read(input_path, dtype="float32", always_2d=True)
+    assert rate == RATE and np.array_equal(written.T, dry), "the region's audio was not written unchanged"
+    assert read_audio(Path(input_path)).samples.shape == dry.shape  # stito itself accepts the file
+    state = (built.folder / "export" / "stito-last-job.txt").read_text()
+    assert f"job={job}" in state and "track=stito" in state and "strip=1" in state
+    assert "MESSAGE Sent job" in output
+
+
+def test_apply_script_sets_every_parameter_by_name(session, chain):
+    built, _, root = session
+    rows = chain.describe(np.random.default_rng(11).uniform(size=len(chain.parameters)))
+    params = root / "found.json"
+    params.write_text(json.dumps({"chain": chain.name, "parameters": rows}), encoding="utf-8")
+    output = run_action(built, "stito_apply_match.lua", {"params": params, "track": "stito", "first_plugin": 1})
+    assert f"Set {len(rows)} of {len(rows)} parameters on stito." in output
+    profile = load_profile(SHIPPED_DIR / "ardour.toml")  # the same numbers the OSC push uses
+    saved = saved_values(built.file)
+    for target in profile.targets(chain, rows):
+        assert saved[target.fields["fx"]][target.fields["param"]] == pytest.approx(float(np.float32(target.value)),
+                                                                                  rel=1e-6, abs=1e-6)
+
+
+def test_apply_script_reports_what_it_cannot_set(session, chain):
+    built, _, root = session
+    rows = [{"effect": "compressor", "name": "threshold_db", "value": -12.0, "normalized": 0.8, "unit": "dB"},
+            {"effect": "compressor", "name": "no_such_knob", "value": 1.0, "normalized": 0.5, "unit": ""},
+            {"effect": "eq", "name": "boost_cut_1_db", "value": 99.0, "normalized": 1.0, "unit": "dB"},
+            {"effect": "delay", "name": "time_ms", "value": 100.0, "normalized": 0.5, "unit": "ms"}]
+    params = root / "partial.json"
+    params.write_text(json.dumps({"parameters": rows}), encoding="utf-8")
+    output = run_action(built, "stito_apply_match.lua", {"params": params, "track": "stito", "first_plugin": 1})
+    assert "Set 1 of 4 parameters on stito." in output
+    assert "compressor.no_such_knob: plugin 1 (ZamCompX2) has no such parameter" in output
+    assert "eq.boost_cut_1_db: 99.0 is outside the plugin's range" in output
+    assert "delay.time_ms: the track has no plugin 3" in output
+    assert saved_values(built.file)[1][5] == -12.0
