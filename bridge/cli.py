@@ -140,8 +140,8 @@ def _add_pretrain(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--val-groups", type=int, metavar="N", help="validation groups (default: the config's)")
     t = step("train", "train AFx-Rep on the pairs (CPU, GPU or torchrun); resumes the run's last checkpoint, "
              "else continues the shipped weights", jobs=False)
-    t.add_argument("--config", default="cpu", help="cpu (batches of 16 pairs of 1.5 s, about 2 h on 2 cores) or "
-                   "gpu (batches of 64 pairs of 2 s)")
+    t.add_argument("--config", default="cpu", help="cpu (3000 steps of 16 pairs of 1.5 s, about 2 h on 2 free cores) "
+                   "or gpu (30000 steps of 64 pairs of 2 s)")
     t.add_argument("--name", dest="run_name", default="main", help="the run: its folder under runs/ (default "
                    "main; not --run, which torchrun would take as its own --run-path)")
     t.add_argument("--steps", type=int, metavar="N", help="total steps to reach (default: the config's)")

@@ -7,7 +7,14 @@ cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 APT_PACKAGES="zam-plugins tap-plugins caps swh-plugins cmt libsndfile1 libportaudio2 sox g++
   asterisk-core-sounds-en-g722 asterisk-core-sounds-it-g722 fretsonfire-songs-muldjord fretsonfire-songs-sectoid
-  lmms-common tumiki-fighters-data lua5.4 nodejs"
+  lmms-common tumiki-fighters-data lua5.4 nodejs
+  invada-studio-plugins-ladspa lsp-plugins-ladspa espeak-ng flite fluidsynth timgm6mb-soundfont"
+# The full pretraining corpus (`stito pretrain corpus`, see stito_core/pretrain/README.md) needs more content
+# packages; `bash scripts/setup.sh --pretrain` installs them too.
+PRETRAIN_PACKAGES="festival festvox-kallpc16k festvox-us-slt-hts fluid-soundfont-gm musescore-general-soundfont-small
+  avldrums.lv2-soundfont openttd-openmsx extremetuxracer-data frozen-bubble-data chromium-bsu-data lomiri-sounds
+  ktuberling-data lincity-ng-data sound-theme-freedesktop oxygen-sounds"
+[ "${1:-}" = "--pretrain" ] && APT_PACKAGES="$APT_PACKAGES $PRETRAIN_PACKAGES"
 # Ardour 7 (about 23 MB download without recommends) is the real host the DAW-integration tests drive headless.
 HOST_PACKAGES="ardour"
 missing=$(dpkg-query -W -f='${Status} ${Package}\n' $APT_PACKAGES $HOST_PACKAGES 2>/dev/null | awk '!/ installed /{print $NF}' || true)

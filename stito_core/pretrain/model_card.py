@@ -1,0 +1,130 @@
+"""MODEL_CARD.md for a trained AFx-Rep checkpoint: a template whose placeholders are filled from the
+checkpoint's meta (steps, hardware, time, corpus, effects, validation). The benchmark section is a marked
+placeholder for the benchmark figures, added later by ``stito bench``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..audio_io import write_text_atomic
+from ..encoders.checkpoint import load_checkpoint
+
+#: Marks where the benchmark tables go.
+BENCHMARK_MARK = "<!-- benchmarks: to be filled in from benchmarks/RESULTS.md -->"
+
+TEMPLATE = """# AFx-Rep model card
+
+AFx-Rep maps audio to an embedding of its production style (EQ, dynamics, distortion, modulation, delay,
+reverb, stereo), after ST-ITO (Steinmetz et al., ISMIR 2024). stito uses it as the similarity metric
+that the style-transfer search maximises.
+
+## Model
+- Checkpoint `{checkpoint}`, loaded by `stito_core.load_encoder(path)`; configuration `{encoder_config}`:
+  PANNs-style CNN with conv widths {widths}, {embed_dim}-d mid and side embeddings (each L2-normalised,
+  concatenated), {parameters} parameters.
+- Front end: mid (L+R)/2 and side (L-R)/2, each peak-normalised; log-mel at {sample_rate} Hz, window
+  {n_fft}, hop {hop}, {n_mels} bands, clipped to [-80, 40] dB and scaled to [-1, 1].
+
+## Training
+- Pretext task (the paper's): an effect from a pool of {effects} and one of its {presets} presets process
+  a recording; an MLP on the input and output embeddings predicts the effect, a second MLP (embeddings
+  plus effect logits) the preset; cross-entropy each. Contrastive term (same effect and preset on another
+  recording is a positive): weight {contrastive_weight}, temperature {temperature}. Heads are discarded.
+- {total_steps} steps of {pairs_per_step} pairs, Adam at {lr}, divided by 10 at {lr_drops} of the steps
+  of the run's target ({target_steps}); clips of {crop_s} s with a random crop and a random gain in
+  {gain_db} dB.
+- Training time: {wall_time} in all.
+
+{sessions}
+
+## Data
+- Corpus: {hours} h in {recordings} recordings of real and rendered audio from Debian packages, by kind:
+  {hours_per_kind}. Held-out recordings: {val_recordings}.
+- Packages read: {packages}.
+- Benchmark content (`stito_core/bench/DATA.md`) is excluded in code: every file's owning package and
+  folder is checked before use; the reserved held-out packages are never read.
+- Effects: {effects} real effects (LADSPA plugins and SoX), {presets} presets each (k-means over MFCCs of
+  random settings). Pedalboard's built-in effects are not in the pool: the `builtin` chain is unseen.
+- Pairs: {train_groups} training and {val_groups} validation groups of {group_size} pairs (same effect and
+  preset on different recordings), {clip_s} s clips at {pair_rate} Hz, input gain {input_gain_db} dB.
+
+## Validation (pretext task, held-out recordings)
+- Effect accuracy {val_effect_acc} (chance {chance_effect}); preset accuracy {val_preset_acc} (chance
+  {chance_preset}); at step {val_step}.
+
+## Benchmarks
+{benchmark_mark}
+The benchmark figures (zero-shot style classification, style retrieval, parameter estimation, style
+transfer) against the strong MFCC baseline are added here from `benchmarks/RESULTS.md`.
+
+## Limitations
+- Trained far shorter than the paper (1M steps of 32 pairs on a GPU); see the steps and hardware above.
+- Singing is sampled choir vowels, not sung lyrics; much speech is synthetic (16 espeak-ng, 5 flite and
+  2 Festival voices) besides recorded words in 27 languages; music is game music, ringtones and MIDI
+  rendered through General MIDI SoundFonts.
+"""
+
+
+def card_fields(checkpoint: Path) -> dict[str, str]:
+    """The template's placeholders filled from ``checkpoint``'s configuration and meta."""
+    net, payload = load_checkpoint(checkpoint)
+    meta, front = payload.get("meta", {}), net.config.front
+    config, pairs, corpus = meta.get("train_config", {}), meta.get("pairs", {}), meta.get("corpus", {})
+    validation = meta.get("validation", {})
+    effects, presets = meta.get("effects", 0), meta.get("presets_per_effect", 0)
+    return {
+        "checkpoint": checkpoint.name, "encoder_config": meta.get("encoder_config", "?"),
+        "widths": ", ".join(map(str, net.config.widths)), "embed_dim": str(net.config.embed_dim),
+        "parameters": f"{sum(p.numel() for p in net.parameters()):,}", "sample_rate": str(front.sample_rate),
+        "n_fft": str(front.n_fft), "hop": str(front.hop), "n_mels": str(front.n_mels),
+        "effects": str(effects), "presets": str(presets),
+        "contrastive_weight": str(config.get("contrastive_weight", "?")),
+        "temperature": str(config.get("temperature", "?")),
+        "total_steps": f"{meta.get('total_steps', 0):,}", "pairs_per_step": str(meta.get("pairs_per_step", "?")),
+        "lr": str(config.get("lr", "?")), "lr_drops": _percent(config.get("lr_drops", ())),
+        "target_steps": f"{config.get('steps', 0):,}", "crop_s": str(config.get("crop_s", "?")),
+        "gain_db": _range(config.get("gain_db")), "wall_time": _duration(meta.get("wall_time_s", 0.0)),
+        "sessions": _sessions(meta.get("sessions", [])),
+        "hours": str(corpus.get("hours", "?")), "recordings": str(corpus.get("recordings", "?")),
+        "hours_per_kind": ", ".join(f"{k} {v} h" for k, v in corpus.get("hours_per_kind", {}).items()) or "?",
+        "val_recordings": str(corpus.get("recordings_per_split", {}).get("val", 0)),
+        "packages": ", ".join(f"`{p}`" for p in corpus.get("packages", [])) or "?",
+        "train_groups": str(pairs.get("groups", "?")), "val_groups": str(pairs.get("val_groups", "?")),
+        "group_size": str(pairs.get("group_size", "?")), "clip_s": str(pairs.get("clip_s", "?")),
+        "pair_rate": str(pairs.get("rate", "?")), "input_gain_db": _range(pairs.get("input_gain_db")),
+        "val_effect_acc": str(validation.get("val_effect_acc", "?")), "chance_effect": _chance(effects),
+        "val_preset_acc": str(validation.get("val_preset_acc", "?")), "chance_preset": _chance(presets),
+        "val_step": str(validation.get("step", "?")), "benchmark_mark": BENCHMARK_MARK,
+    }
+
+
+def write_model_card(checkpoint: Path, out: Path) -> Path:
+    """Write ``out`` (MODEL_CARD.md) for ``checkpoint``; returns ``out``."""
+    write_text_atomic(out, TEMPLATE.format_map(card_fields(checkpoint)), overwrite=True)
+    return out
+
+
+def _percent(fractions: list[float] | tuple[float, ...]) -> str:
+    return " and ".join(f"{100 * f:g} %" for f in fractions) or "?"
+
+
+def _range(pair: list[float] | tuple[float, float] | None) -> str:
+    return f"[{pair[0]:g}, {pair[1]:g}]" if pair else "?"
+
+
+def _chance(classes: int) -> str:
+    return f"{1 / classes:.3f}" if classes else "?"
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as "1 h 05 min" or "12 min 30 s"."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def _sessions(sessions: list[dict]) -> str:
+    """A Markdown table of the training sessions: steps, hardware, wall time."""
+    rows = [f"| {s['from_step']:,}-{s['to_step']:,} | {s['hardware']} | {_duration(s['wall_time_s'])} | {s['ended']} |"
+            for s in sessions]
+    return "\n".join(["| steps | hardware | wall time | ended (UTC) |", "|---|---|---|---|", *rows])
