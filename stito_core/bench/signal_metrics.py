@@ -1,0 +1,156 @@
+"""Signal metrics independent of any embedding: how far a processed recording is from a target
+recording of the same content (in the style-transfer benchmark, the oracle's output).
+
+Every metric takes two :class:`Audio` values of the same content; both are compared as stereo (mono
+is duplicated) at the target's rate, over the frames they share. Zero means identical.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import signal
+
+from ..audio import Audio
+from ..audio_io import resample
+
+#: FFT sizes (frames) of the multi-resolution STFT distance; hop is a quarter of each, Hann window.
+STFT_SIZES = (512, 1024, 2048)
+#: Floor of STFT magnitudes before the logarithm (linear amplitude, full scale 1.0).
+MAG_FLOOR = 1e-7
+#: BS.1770 gating: block and hop (seconds), absolute gate (LUFS), relative gate (LU below the
+#: ungated-by-relative level), and the -0.691 dB offset of the loudness formula.
+BLOCK_S, BLOCK_HOP_S, ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU, LUFS_OFFSET = 0.4, 0.1, -70.0, -10.0, -0.691
+#: FFT size (frames) of the spectral-centroid analysis.
+CENTROID_FFT = 2048
+
+
+def _pair(estimate: Audio, target: Audio) -> tuple[np.ndarray, np.ndarray, int]:
+    """Both signals as stereo float64 (2, frames) at the target's rate, cut to their common length."""
+    a = resample(estimate.stereo(), target.sample_rate).samples.astype(np.float64)
+    b = target.stereo().samples.astype(np.float64)
+    frames = min(a.shape[1], b.shape[1])
+    return a[:, :frames], b[:, :frames], target.sample_rate
+
+
+def _magnitudes(x: np.ndarray, n_fft: int) -> np.ndarray:
+    """STFT magnitudes (channels, frames, bins) with a Hann window and hop ``n_fft // 4``; the signal
+    is zero-padded by half a window on both sides so that every sample is analysed."""
+    padded = np.pad(x, ((0, 0), (n_fft // 2, n_fft // 2)))
+    frames = sliding_window_view(padded, n_fft, axis=-1)[:, :: n_fft // 4]
+    return np.abs(np.fft.rfft(frames * signal.get_window("hann", n_fft), axis=-1))
+
+
+def multi_resolution_stft(estimate: Audio, target: Audio) -> float:
+    """Multi-resolution STFT distance (unitless): per FFT size in ``STFT_SIZES``, spectral convergence
+    (Frobenius norm of the magnitude difference over the target's) plus the mean absolute difference of
+    natural-log magnitudes; averaged over the sizes."""
+    a, b, _ = _pair(estimate, target)
+    total = 0.0
+    for n_fft in STFT_SIZES:
+        mag_a, mag_b = _magnitudes(a, n_fft), _magnitudes(b, n_fft)
+        convergence = np.linalg.norm(mag_b - mag_a) / (np.linalg.norm(mag_b) + 1e-12)
+        log_l1 = np.mean(np.abs(np.log(np.maximum(mag_b, MAG_FLOOR)) - np.log(np.maximum(mag_a, MAG_FLOOR))))
+        total += convergence + log_l1
+    return float(total / len(STFT_SIZES))
+
+
+def k_weighting(sample_rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The two BS.1770 K-weighting biquads as (b, a) at ``sample_rate`` Hz: a +4 dB high shelf
+    (head effect, about 1.7 kHz) and a second-order high-pass at about 38 Hz (RLB). At 48 kHz these
+    are the coefficients printed in the standard."""
+    k = np.tan(np.pi * 1681.9744509555319 / sample_rate)
+    q, vh = 0.7071752369554193, 10 ** (3.99984385397 / 20)
+    vb = vh**0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = (np.array([vh + vb * k / q + k * k, 2 * (k * k - vh), vh - vb * k / q + k * k]) / a0,
+             np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]))
+    k, q = np.tan(np.pi * 38.13547087613982 / sample_rate), 0.5003270373253953
+    a0 = 1 + k / q + k * k
+    highpass = (np.array([1.0, -2.0, 1.0]), np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]))
+    return [shelf, highpass]
+
+
+def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
+    """BS.1770-4 integrated loudness in LUFS of (channels, frames) audio at ``sample_rate`` Hz:
+    K-weighting, mean square per 400 ms block (75 % overlap) summed over channels (weight 1 each), an
+    absolute gate at -70 LUFS and a relative gate 10 LU below the level of the blocks that pass it.
+    Audio shorter than one block is one block; silence gives -inf."""
+    weighted = samples.astype(np.float64)
+    for b, a in k_weighting(sample_rate):
+        weighted = signal.lfilter(b, a, weighted, axis=-1)
+    block, hop = round(BLOCK_S * sample_rate), round(BLOCK_HOP_S * sample_rate)
+    if weighted.shape[1] < block:
+        power = np.mean(weighted**2, axis=-1).sum(keepdims=True)
+    else:
+        power = np.mean(sliding_window_view(weighted, block, axis=-1)[:, ::hop] ** 2, axis=-1).sum(axis=0)
+    gated = power[LUFS_OFFSET + 10 * np.log10(power + 1e-300) > ABSOLUTE_GATE_LUFS]
+    if gated.size == 0:
+        return float("-inf")
+    relative = LUFS_OFFSET + 10 * np.log10(gated.mean()) + RELATIVE_GATE_LU
+    gated = gated[LUFS_OFFSET + 10 * np.log10(gated) > relative]
+    return float(LUFS_OFFSET + 10 * np.log10(gated.mean()))
+
+
+def loudness_difference(estimate: Audio, target: Audio) -> float:
+    """Integrated loudness of the estimate minus the target's, in LU (positive: the estimate is louder)."""
+    a, b, rate = _pair(estimate, target)
+    return integrated_loudness(a, rate) - integrated_loudness(b, rate)
+
+
+def spectral_centroid(samples: np.ndarray, sample_rate: int) -> float:
+    """Spectral centroid in Hz of the mid (mean of channels) of (channels, frames) audio: the
+    magnitude-weighted mean frequency of its STFT (``CENTROID_FFT``-point Hann frames) over all frames."""
+    mag = _magnitudes(samples.mean(axis=0, keepdims=True), CENTROID_FFT).sum(axis=(0, 1))
+    freqs = np.fft.rfftfreq(CENTROID_FFT, 1 / sample_rate)
+    return float(np.sum(freqs * mag) / (np.sum(mag) + 1e-12))
+
+
+def centroid_difference(estimate: Audio, target: Audio) -> float:
+    """Spectral centroid of the estimate minus the target's, in Hz (positive: the estimate is brighter)."""
+    a, b, rate = _pair(estimate, target)
+    return spectral_centroid(a, rate) - spectral_centroid(b, rate)
+
+
+@functools.lru_cache(maxsize=1)
+def _mfcc_front() -> tuple[torch.nn.Module, torch.Tensor]:
+    """The MFCC baseline encoder's log-mel front end (48 kHz) and its DCT matrix (coefficients 1-20)."""
+    from ..encoders.mfcc import MfccEncoder
+
+    encoder = MfccEncoder()
+    return encoder.front, encoder.dct
+
+
+@torch.no_grad()
+def mean_mfcc(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mean over time of MFCCs 1-20 (dB units of the DCT'd log-mel) of the mid of (channels, frames) audio,
+    computed by the MFCC baseline encoder's front end at its rate (48 kHz)."""
+    front, dct = _mfcc_front()
+    mid = resample(Audio(samples.mean(axis=0, keepdims=True).astype(np.float32), sample_rate),
+                   front.config.sample_rate).samples
+    return (front.decibels(torch.from_numpy(mid)) @ dct).mean(dim=1)[0].numpy().astype(np.float64)
+
+
+def mfcc_distance(estimate: Audio, target: Audio) -> float:
+    """Euclidean distance between the mean MFCC vectors (``mean_mfcc``) of estimate and target."""
+    a, b, rate = _pair(estimate, target)
+    return float(np.linalg.norm(mean_mfcc(a, rate) - mean_mfcc(b, rate)))
+
+
+#: Metric key -> (function(estimate, target), unit, one line for people). Signed metrics are reported
+#: as absolute values by the benchmark.
+METRICS: dict[str, tuple[Callable[[Audio, Audio], float], str, str]] = {
+    "mrstft": (multi_resolution_stft, "", "multi-resolution STFT distance (SC + log-mag L1, FFT 512/1024/2048)"),
+    "loudness_lu": (loudness_difference, "LU", "BS.1770 integrated loudness difference"),
+    "centroid_hz": (centroid_difference, "Hz", "spectral centroid difference"),
+    "mfcc": (mfcc_distance, "", "Euclidean distance of mean MFCCs 1-20"),
+}
+
+
+def compare(estimate: Audio, target: Audio) -> dict[str, float]:
+    """Every metric of ``METRICS``, as absolute values (0 = identical)."""
+    return {key: abs(function(estimate, target)) for key, (function, _unit, _doc) in METRICS.items()}
