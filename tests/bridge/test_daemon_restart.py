@@ -81,7 +81,8 @@ def test_a_grace_period_lets_a_running_job_finish(tmp_path, encoder):
         client.target = service.address
         client.send("/stito/match", str(inp), str(ref), str(tiny_chain(tmp_path)), "graceful")
         client.wait_for("/stito/progress")
-    assert client.of("/stito/done")[0].args[0] == "graceful" and client.of("/stito/error") == []
+    # the reply was sent before the service stopped; its delivery to the client's socket is asynchronous
+    assert client.wait_for("/stito/done")[0].args[0] == "graceful" and client.of("/stito/error") == []
     assert journal_states(tmp_path / "state", "graceful")[-1] == "done"
     client.close()
 
