@@ -151,7 +151,7 @@ def _transfer(style: str, kind: str, trial: int, seed: int, encoder: Encoder, se
 
 def run_transfer(quick: bool = False, plot_dir: Path | None = None) -> Report:
     """Transfer every style on every content kind with every system; mean scores per system."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     settings = QUICK if quick else DEFAULT
     encoder = load_encoder()
     jobs = [(style, kind, trial) for style in settings.styles for kind in settings.kinds
@@ -163,7 +163,8 @@ def run_transfer(quick: bool = False, plot_dir: Path | None = None) -> Report:
     plots = (_plot(means, plot_dir),) if plot_dir is not None else ()
     data = {"settings": {**asdict(settings), "search": dict(settings.search)}, "encoder": encoder.name,
             "styles": {s: [asdict(stage) for stage in STYLES[s]] for s in settings.styles},
-            "transfers": transfers, "means": means, "by_style": by_style, "seconds": time.perf_counter() - start}
+            "transfers": transfers, "means": means, "by_style": by_style, "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu}
     return Report("style-transfer", _caption(settings, encoder.name) + "\n\n" + _tables(means, by_style), data, plots)
 
 
