@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stito_core import __version__
+from stito_core.encoders import DEFAULT_METRIC
 from stito_core.errors import SearchError, StitoError
 from stito_core.match import MIN_EXCERPT_S, check_excerpt
 from stito_core.search import check_options
@@ -71,7 +72,8 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["st-ito", "rule-based"], default="st-ito",
                    help="st-ito: search the chain (default); rule-based: matching EQ + fitted compressor, "
                    "about a second, no chain")
-    p.add_argument("--encoder", help="metric: afx-rep (default, shipped weights), mfcc, or a checkpoint path")
+    p.add_argument("--encoder", default=DEFAULT_METRIC, help=f"metric: afx-rep (shipped weights), mfcc, mir or a "
+                   f"checkpoint path (default {DEFAULT_METRIC}: the benchmarks' choice, see benchmarks/RESULTS.md)")
     p.add_argument("--seed", type=_search_option("seed"), default=0,
                    help="random seed; the same seed repeats the search (default 0)")
     p.add_argument("--max-iter", type=_search_option("max_iter"), default=25, help="most CMA-ES generations (default 25)")
@@ -112,7 +114,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 
 def _add_pretrain(sub: argparse._SubParsersAction) -> None:
     p = _add(sub, "pretrain", commands.pretrain, "build AFx-Rep's training data and train it, one step at a time: "
-             "corpus -> presets -> pairs -> train -> card")
+             "corpus -> presets -> pairs -> train -> ship")
     steps = p.add_subparsers(dest="step", required=True, parser_class=_Parser, metavar="STEP")
 
     def step(name: str, help_text: str, jobs: bool = True) -> argparse.ArgumentParser:
@@ -134,14 +136,14 @@ def _add_pretrain(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--k", type=int, default=10, help="presets per effect (default 10)")
     r = step("pairs", "render (input, output, effect, preset) pair shards in parallel; resumable: existing shards "
              "are kept")
-    r.add_argument("--config", default="cpu", help="size: cpu (3000 groups of 2 pairs, 2 s clips, 4.8 GB) or "
-                   "gpu (16000 groups, 2.5 s clips, 31 GB)")
+    r.add_argument("--config", default="cpu", help="size: cpu (12000 groups of 2 pairs, 2 s clips, 2.3 GB of "
+                   "spectrograms) or gpu (60000 groups, 2.5 s clips, 14 GB)")
     r.add_argument("--groups", type=int, metavar="N", help="training groups (default: the config's)")
     r.add_argument("--val-groups", type=int, metavar="N", help="validation groups (default: the config's)")
     t = step("train", "train AFx-Rep on the pairs (CPU, GPU or torchrun); resumes the run's last checkpoint, "
              "else continues the shipped weights", jobs=False)
-    t.add_argument("--config", default="cpu", help="cpu (3000 steps of 16 pairs of 1.5 s, about 2 h on 2 free cores) "
-                   "or gpu (30000 steps of 64 pairs of 2 s)")
+    t.add_argument("--config", default="cpu", help="cpu (6000 steps of 64 pairs of 1.5 s, the small encoder) or gpu "
+                   "(30000 steps of 256 pairs of 2 s)")
     t.add_argument("--name", dest="run_name", default="main", help="the run: its folder under runs/ (default "
                    "main; not --run, which torchrun would take as its own --run-path)")
     t.add_argument("--steps", type=int, metavar="N", help="total steps to reach (default: the config's)")
@@ -160,6 +162,10 @@ def _add_pretrain(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--checkpoint", type=Path, help="default: runs/<name>/last.pt")
     m.add_argument("--output", type=Path, help="default: MODEL_CARD.md beside the checkpoint")
     m.add_argument("--name", dest="run_name", default="main", help="the run (default main)")
+    h = step("ship", "make a checkpoint the shipped weights (stito_core/weights/afx_rep.pt, without its optimiser "
+             "state) and write MODEL_CARD.md beside them", jobs=False)
+    h.add_argument("--checkpoint", type=Path, help="default: runs/<name>/last.pt")
+    h.add_argument("--name", dest="run_name", default="main", help="the run (default main)")
 
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from stito_core.chain import Chain
 from stito_core.chains import chain_names, load_chain
+from stito_core.encoders import DEFAULT_METRIC
 from stito_core.errors import ChainError, StitoError
 from stito_core.search import OPTIONS
 
@@ -71,7 +72,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "output_folder": Key("path", None, "where OSC-requested results go (default: beside the input)"),
         "history": Key(int, 200, "finished jobs remembered for /stito/status and the journal", 0, 1000000),
     },
-    "encoder": {"name": Key(str, "afx-rep", "metric: afx-rep, mfcc, afx-rep-untrained:small or a checkpoint")},
+    "encoder": {"name": Key(str, DEFAULT_METRIC, "metric: afx-rep, mfcc, mir, afx-rep-untrained:small or a "
+                            "checkpoint (default: the benchmarks' choice)")},
     "logging": {
         "level": Key(str, "info", "least severe message logged", choices=("debug", "info", "warning", "error")),
         "file": Key("path", None, "also log to this file (default: standard error only)"),

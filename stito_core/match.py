@@ -15,7 +15,7 @@ import numpy as np
 from .audio import Audio
 from .audio_io import MIN_DURATION_S, as_audio
 from .chain import Chain
-from .encoders import Encoder, load_encoder
+from .encoders import DEFAULT_METRIC, Encoder, load_encoder
 from .errors import CancelledError, SearchError
 from .excerpt import loudest_excerpt
 from .metric import cosine
@@ -121,5 +121,5 @@ def match(input_audio: np.ndarray | Audio, reference_audio: np.ndarray | Audio, 
     reference = reference_audio if isinstance(reference_audio, Audio) else as_audio(reference_audio, sample_rate,
                                                                                     "reference")
     chain = load_chain(chain) if isinstance(chain, str) else chain
-    encoder = encoder if isinstance(encoder, Encoder) else load_encoder(encoder)
+    encoder = encoder if isinstance(encoder, Encoder) else load_encoder(encoder or DEFAULT_METRIC)
     return match_audio(source, reference, chain, encoder, **options)

@@ -41,12 +41,9 @@ TASKS: dict[str, Callable[[bool, Path | None], Report]] = {
 
 
 def bench_encoders() -> list[Encoder]:
-    """The encoders every quality benchmark compares: the shipped AFx-Rep (when its weights exist), an
-    untrained AFx-Rep (a control), the MFCC baseline and the MIR-feature baseline."""
-    from ..encoders import SHIPPED_WEIGHTS
-
-    names = (["afx-rep"] if SHIPPED_WEIGHTS.is_file() else []) + ["afx-rep-untrained:small", "mfcc", "mir"]
-    return [load_encoder(n) for n in names]
+    """The encoders every quality benchmark compares: the shipped AFx-Rep, an untrained AFx-Rep of the same
+    shape (a control), the MFCC baseline and the MIR-feature baseline."""
+    return [load_encoder(n) for n in ("afx-rep", "afx-rep-untrained:small", "mfcc", "mir")]
 
 
 def run_task(task: str, quick: bool = False, plot_dir: Path | None = None) -> Report:

@@ -20,8 +20,7 @@ import numpy as np
 from ..audio import Audio
 from ..chain import Chain, Slot
 from ..chains import BACKENDS
-from ..encoders import Encoder, load_encoder
-from ..errors import StitoError
+from ..encoders import Encoder
 from ..match import match_audio
 from ..params import Scale
 from . import Report, bench_encoders, markdown_table
@@ -29,8 +28,6 @@ from .data import clips
 
 #: Content the cases are run on; the kind alternates over (target, trial) pairs.
 KINDS = ("music", "speech")
-#: Names ``bench_encoders`` loads when the shipped weights are absent, tried one by one when it fails.
-FALLBACK_ENCODERS = ("afx-rep-untrained:small", "mfcc", "mir")
 #: Figures of the paper (AFx-Rep MSE, AFx-Rep rho, CLAP MSE, CLAP rho) for its six pedalboard cases.
 PaperFigures = tuple[float, float, float, float]
 
@@ -132,20 +129,6 @@ def estimation_stats(targets: Sequence[float], estimates: Sequence[float]) -> tu
     return mse, float(np.corrcoef(t, e)[0, 1])
 
 
-def _encoders() -> tuple[list[Encoder], list[str]]:
-    """The benchmark encoders, and one note per encoder that could not be loaded (skipped)."""
-    try:
-        return bench_encoders(), []
-    except (StitoError, ImportError):
-        loaded, notes = [], []
-        for name in FALLBACK_ENCODERS:
-            try:
-                loaded.append(load_encoder(name))
-            except (StitoError, ImportError) as exc:
-                notes.append(f"{name} skipped: {exc}")
-        return loaded, notes
-
-
 def _pairs(settings: Settings) -> list[list[tuple[Audio, Audio]]]:
     """(input, reference recording) per target and trial: two different clips of the kind
     ``KINDS[(target + trial) % 2]``, each clip used once (``clips`` takes them from distinct
@@ -185,7 +168,7 @@ def run_param_estimation(quick: bool = False, plot_dir: Path | None = None) -> R
     start, cpu = time.perf_counter(), time.process_time()
     settings = QUICK if quick else DEFAULT
     cases = [c for c in CASES if c.label in QUICK_CASES] if quick else list(CASES)
-    encoders, notes = _encoders()
+    encoders = bench_encoders()
     pairs = _pairs(settings)
     rows, seconds = [], {}
     for case in cases:
@@ -200,13 +183,13 @@ def run_param_estimation(quick: bool = False, plot_dir: Path | None = None) -> R
         rows.append(row)
     names = [e.name for e in encoders]
     plots = (_plot(rows, names, plot_dir),) if plot_dir is not None else ()
-    data = {"settings": asdict(settings), "kinds": list(KINDS), "encoders": names, "skipped": notes,
+    data = {"settings": asdict(settings), "kinds": list(KINDS), "encoders": names,
             "rows": rows, "encoder_seconds": seconds, "seconds": time.perf_counter() - start,
             "cpu_seconds": time.process_time() - cpu}
-    return Report("param-estimation", _caption(settings, names, notes) + "\n\n" + _table(rows, names), data, plots)
+    return Report("param-estimation", _caption(settings, names) + "\n\n" + _table(rows, names), data, plots)
 
 
-def _caption(settings: Settings, names: list[str], notes: list[str]) -> str:
+def _caption(settings: Settings, names: list[str]) -> str:
     """What the table shows and how it was made."""
     text = (f"Parameter estimation (PAPER.md benchmark 3): {len(settings.targets)} targets "
             f"({', '.join(f'{t:g}' for t in settings.targets)}, normalised) x {settings.trials} trial(s) per row, "
@@ -217,10 +200,8 @@ def _caption(settings: Settings, names: list[str], notes: list[str]) -> str:
             "chains; 16 was planned for one parameter, cut to 8 with 2 s excerpts (from 3 s) so that the default "
             "run fits about 25 minutes for three encoders on a 2-core machine. MSE in normalised units; rho = "
             "Pearson correlation of target and estimate. Paper columns: its AFx-Rep and CLAP figures (Table 4) "
-            "for the pedalboard effects.")
-    if "afx-rep" not in names:
-        text += " No AFx-Rep weights are shipped yet: afx-rep-untrained is a randomly initialised control."
-    return text + "".join(f"\nNote: {note}" for note in notes)
+            "for the pedalboard effects. afx-rep-untrained is a randomly initialised control.")
+    return text
 
 
 def _table(rows: list[dict[str, Any]], names: list[str]) -> str:

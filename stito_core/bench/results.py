@@ -8,8 +8,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from ..audio_io import write_text_atomic
-from . import TASKS, Report, run_task
+from ..encoders import DEFAULT_METRIC
+from . import TASKS, Report, markdown_table, run_task
 
 #: Where ``stito bench all`` writes (relative to the current folder).
 RESULTS_DIR = Path("benchmarks")
@@ -41,4 +44,25 @@ def results_markdown(reports: list[Report], seconds: dict[str, float], quick: bo
     for report in reports:
         lines += [f"## {report.task}", "", f"Run time: {seconds.get(report.task, 0.0):.0f} s.", "", report.table, ""]
         lines += [f"![{report.task}: {plot}]({plot})" for plot in report.plots] + [""]
-    return "\n".join(lines)
+    return "\n".join(lines + metric_choice(reports))
+
+
+def metric_choice(reports: list[Report]) -> list[str]:
+    """The "Default metric" section: per encoder (the untrained control left out) its style-classification
+    average accuracy and mean parameter-estimation correlation, ranked by their sum, and whether
+    ``DEFAULT_METRIC`` is the winner."""
+    data = {r.task: r.data for r in reports}
+    if "style-classification" not in data or "param-estimation" not in data:
+        return []
+    accuracy = {name: scores["all"]["accuracy"]["average"]
+                for name, scores in data["style-classification"]["encoders"].items() if "untrained" not in name}
+    rho = {name: float(np.nanmean([row["encoders"][name]["rho"] for row in data["param-estimation"]["rows"]]))
+           for name in accuracy if name in data["param-estimation"]["encoders"]}
+    ranked = sorted(rho, key=lambda name: accuracy[name] + rho[name], reverse=True)
+    verdict = ("agrees" if ranked[0] == DEFAULT_METRIC else
+               f"differs: set `DEFAULT_METRIC` in `stito_core/encoders/__init__.py` to `{ranked[0]}`")
+    table = markdown_table(["encoder", "classification average", "param-estimation mean rho", "sum"],
+                           [[n, accuracy[n], rho[n], accuracy[n] + rho[n]] for n in ranked])
+    return ["", "## Default metric", "",
+            "`stito match`, the daemon and style-transfer search with `DEFAULT_METRIC` when no metric is named. "
+            f"It is `{DEFAULT_METRIC}`; the benchmarks rank `{ranked[0]}` first, so this {verdict}.", "", table, ""]

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..chains import load_chain
-from ..encoders import Encoder, load_encoder
+from ..encoders import DEFAULT_METRIC, Encoder, load_encoder
 from ..match import EXCERPT_S, match_audio
 from ..render import default_workers, render_generation
 from ..search import OPTIONS, Search
@@ -27,7 +27,7 @@ def run_speed(quick: bool = False, plot_dir: Path | None = None) -> Report:
     seconds = 6.0 if quick else 30.0
     source, reference = stereo_mix(seconds), stereo_mix(seconds).with_samples(stereo_mix(seconds).samples[::-1])
     rows = [_default_match(source, reference, quick), _paper_generation(source, quick)]
-    embed = [_embed_cost(load_encoder(name), quick) for name in ("mfcc", "afx-rep-untrained:small")]
+    embed = [_embed_cost(load_encoder(name), quick) for name in ("afx-rep", "mfcc", "mir")]
     data = {"input_s": seconds, "sample_rate_hz": 48000, "machine": _machine(), "match": rows, "embed": embed}
     return Report("speed", _table(rows, embed), data)
 
@@ -35,7 +35,7 @@ def run_speed(quick: bool = False, plot_dir: Path | None = None) -> Report:
 def _default_match(source, reference, quick: bool) -> dict:
     """The default ``stito match`` (builtin chain, default encoder, default options), fully run."""
     options = {"popsize": 8, "max_iter": 2} if quick else {}
-    encoder = load_encoder()
+    encoder = load_encoder(DEFAULT_METRIC)
     start = time.perf_counter()
     result = match_audio(source, reference, load_chain("builtin"), encoder, **options)
     total = time.perf_counter() - start

@@ -22,7 +22,7 @@ import numpy as np
 from ..audio import Audio
 from ..chain import Chain, Slot
 from ..chains import BACKENDS, load_chain
-from ..encoders import Encoder, load_encoder
+from ..encoders import DEFAULT_METRIC, Encoder, load_encoder
 from ..excerpt import loudest_excerpt
 from ..match import EXCERPT_S, match_audio
 from ..metric import cosine
@@ -133,19 +133,22 @@ def _outputs(source: Audio, reference: Audio, oracle: Audio, encoder: Encoder, s
     return outputs, seconds
 
 
-def _transfer(style: str, kind: str, trial: int, seed: int, encoder: Encoder, settings: Settings) -> dict[str, Any]:
+def _transfer(style: str, kind: str, trial: int, seed: int, encoder: Encoder, settings: Settings,
+              judge: Encoder) -> dict[str, Any]:
     """One transfer: two recordings of ``kind`` (clips seeded by ``seed``), the second through the
-    style as the reference; every system scored. Returns the per-system scores."""
+    style as the reference; every system scored, also by its similarity under ``judge`` (the shipped
+    AFx-Rep). Returns the per-system scores."""
     source, recording = clips(kind, 2, settings.clip_s, seed=seed)
     chain = style_chain(style)
     reference = peak_normalised(chain.render(recording, []))
     outputs, seconds = _outputs(source, reference, chain.render(source, []), encoder, settings, seed)
     outputs = {name: peak_normalised(audio) for name, audio in outputs.items()}
     oracle = outputs["oracle"]
-    embedded = encoder.embed_audio([loudest_excerpt(a, settings.excerpt_s) for a in (reference, *outputs.values())])
-    similarity = cosine(embedded[1:], embedded[0])
-    scores = {name: {"similarity": float(sim), **compare(outputs[name], oracle), "seconds": seconds[name]}
-              for name, sim in zip(outputs, similarity)}
+    excerpts = [loudest_excerpt(a, settings.excerpt_s) for a in (reference, *outputs.values())]
+    similarity = {key: cosine(embedded[1:], embedded[0]) for key, embedded in
+                  (("similarity", encoder.embed_audio(excerpts)), ("afx_rep_similarity", judge.embed_audio(excerpts)))}
+    scores = {name: {**{key: float(sims[i]) for key, sims in similarity.items()}, **compare(outputs[name], oracle),
+                     "seconds": seconds[name]} for i, name in enumerate(outputs)}
     return {"style": style, "kind": kind, "trial": trial, "seed": seed, "systems": scores}
 
 
@@ -153,10 +156,10 @@ def run_transfer(quick: bool = False, plot_dir: Path | None = None) -> Report:
     """Transfer every style on every content kind with every system; mean scores per system."""
     start, cpu = time.perf_counter(), time.process_time()
     settings = QUICK if quick else DEFAULT
-    encoder = load_encoder()
+    encoder, judge = load_encoder(DEFAULT_METRIC), load_encoder("afx-rep")
     jobs = [(style, kind, trial) for style in settings.styles for kind in settings.kinds
             for trial in range(settings.trials)]
-    transfers = [_transfer(style, kind, trial, seed, encoder, settings)
+    transfers = [_transfer(style, kind, trial, seed, encoder, settings, judge)
                  for seed, (style, kind, trial) in enumerate(jobs)]
     means = _means(transfers, lambda t: True)
     by_style = {style: _means(transfers, lambda t, s=style: t["style"] == s) for style in settings.styles}
@@ -176,7 +179,8 @@ def _means(transfers: list[dict[str, Any]], keep: Callable[[dict[str, Any]], boo
 
 
 #: Table columns: score key -> heading (arrows: which way is better).
-COLUMNS = {"similarity": "similarity to reference (up)", "mrstft": "MR-STFT to oracle (down)",
+COLUMNS = {"similarity": "similarity to reference (up)", "afx_rep_similarity": "AFx-Rep similarity (up)",
+           "mrstft": "MR-STFT to oracle (down)",
            "loudness_lu": "loudness diff LU (down)", "centroid_hz": "centroid diff Hz (down)",
            "mfcc": "MFCC dist (down)", "seconds": "seconds"}
 
@@ -188,7 +192,7 @@ def _caption(settings: Settings, encoder: str) -> str:
             f"({', '.join(settings.kinds)}) x {settings.trials} trial(s); {settings.clip_s:g} s clips; input and "
             "reference are different recordings. Every output is peak-normalised to "
             f"{PEAK_DB:g} dBFS. Similarity: cosine to the reference under the default metric encoder ({encoder}), "
-            f"on the loudest {settings.excerpt_s:g} s; ST-ITO searches with that same encoder ({search}), so its "
+            f"on the loudest {settings.excerpt_s:g} s (AFx-Rep similarity: the same under the shipped AFx-Rep); ST-ITO searches with that same encoder ({search}), so its "
             "similarity is partly its own objective: the signal metrics against the oracle (input through the "
             "reference's true chain) are independent of any embedding. Signed differences are taken as absolute "
             "values. Random: the builtin chain at a uniform random vector.")
@@ -216,7 +220,8 @@ def _plot(means: dict[str, dict[str, float]], plot_dir: Path) -> str:
     keys = ["similarity", *METRICS]
     fig, axes = plt.subplots(1, len(keys), figsize=(3.3 * len(keys), 3.6))
     for ax, key in zip(axes, keys):
-        ax.bar(range(len(SYSTEMS)), [means[name][key] for name in SYSTEMS], color=[f"C{i}" for i in range(len(SYSTEMS))])
+        colours = [f"C{i}" for i in range(len(SYSTEMS))]
+        ax.bar(range(len(SYSTEMS)), [means[name][key] for name in SYSTEMS], color=colours)
         ax.set_xticks(range(len(SYSTEMS)), SYSTEMS, rotation=60, ha="right", fontsize=7)
         ax.set_title(COLUMNS[key], fontsize=8)
     fig.tight_layout()

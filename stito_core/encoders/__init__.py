@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..errors import EncoderError
@@ -12,10 +11,13 @@ from .checkpoint import load_checkpoint
 from .mfcc import MfccEncoder
 from .mir import MirEncoder
 
-#: The shipped AFx-Rep weights (absent until the pretraining issue ships them).
+#: The shipped AFx-Rep weights, trained by ``stito pretrain`` (see MODEL_CARD.md beside them).
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "afx_rep.pt"
+#: The metric ``stito match``, the daemon and the style-transfer benchmark search with when none is named,
+#: chosen by the benchmarks (benchmarks/RESULTS.md, "Default metric").
+DEFAULT_METRIC = "mir"
 
-__all__ = ["Encoder", "load_encoder", "encoder_names"]
+__all__ = ["DEFAULT_METRIC", "Encoder", "load_encoder", "encoder_names"]
 
 
 def encoder_names() -> list[str]:
@@ -35,10 +37,9 @@ def load_encoder(name_or_path: str | Path | None = None) -> Encoder:
     if name.startswith("afx-rep-untrained:") and name.split(":", 1)[1] in CONFIGS:
         return AfxRepEncoder(_seeded_net(name.split(":", 1)[1]), name=name)
     if name == "afx-rep":
-        if SHIPPED_WEIGHTS.is_file():
-            return _from_checkpoint(SHIPPED_WEIGHTS, "afx-rep")
-        print("stito: no shipped AFx-Rep weights yet; using the MFCC baseline metric", file=sys.stderr)
-        return MfccEncoder()
+        if not SHIPPED_WEIGHTS.is_file():
+            raise EncoderError(f"{SHIPPED_WEIGHTS}: the shipped AFx-Rep weights are missing; reinstall stito")
+        return _from_checkpoint(SHIPPED_WEIGHTS, "afx-rep")
     if Path(name).expanduser().is_file():
         return _from_checkpoint(Path(name).expanduser(), Path(name).stem)
     msg = f"unknown encoder '{name}': give one of {', '.join(encoder_names())} or a checkpoint file"

@@ -45,12 +45,14 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float = 0
 
 @dataclass(frozen=True)
 class LogMelConfig:
-    """Front-end settings: rate in Hz, window and hop in frames, number of mel bands."""
+    """Front-end settings: rate in Hz, window and hop in frames, number of mel bands, and whether the bands
+    sum power (band energies, as PANNs; AFx-Rep) or magnitudes (the MFCC baseline's measured strong form)."""
 
     sample_rate: int = 48000
     n_fft: int = 2048
     hop: int = 512
     n_mels: int = 128
+    power: bool = True
 
 
 class LogMel(torch.nn.Module):
@@ -68,9 +70,17 @@ class LogMel(torch.nn.Module):
         half = self.config.n_fft // 2
         padded = torch.nn.functional.pad(wave[:, None], (half, half), mode="reflect")[:, 0]
         frames = padded.unfold(1, self.config.n_fft, self.config.hop) * self.window
-        mel = torch.fft.rfft(frames).abs() @ self.filters  # framing + rfft: 2x faster than torch.stft here
-        return 20.0 * torch.log10(mel.clamp_min(1e-8))
+        spectrum = torch.fft.rfft(frames)  # framing + rfft: 2x faster than torch.stft here
+        power = spectrum.real.square() + spectrum.imag.square()  # 3x faster than .abs() here
+        if self.config.power:
+            return 10.0 * torch.log10((power @ self.filters).clamp_min(1e-16))
+        return 20.0 * torch.log10((power.sqrt() @ self.filters).clamp_min(1e-8))
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        lo, hi = DB_RANGE
-        return (self.decibels(wave).clamp(lo, hi) - (lo + hi) / 2) / ((hi - lo) / 2)
+        return scale_db(self.decibels(wave))
+
+
+def scale_db(decibels: torch.Tensor) -> torch.Tensor:
+    """Log-mel magnitudes in dB clipped to :data:`DB_RANGE` and scaled to [-1, 1]."""
+    lo, hi = DB_RANGE
+    return (decibels.clamp(lo, hi) - (lo + hi) / 2) / ((hi - lo) / 2)

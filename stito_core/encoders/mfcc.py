@@ -26,7 +26,7 @@ class MfccEncoder(Encoder):
 
     def __init__(self, sample_rate: int = 48000, n_mfcc: int = 20) -> None:
         self.sample_rate = sample_rate
-        self.front = LogMel(LogMelConfig(sample_rate=sample_rate))
+        self.front = LogMel(LogMelConfig(sample_rate=sample_rate, power=False))
         self.dct = dct_matrix(self.front.config.n_mels, n_mfcc + 1)[:, 1:]
 
     @torch.no_grad()

@@ -32,11 +32,12 @@ class PretextModel(nn.Module):
         self.preset_head = _mlp(pair_dim + effects, hidden, presets)
 
     def embed(self, clips: torch.Tensor) -> torch.Tensor:
-        """(n, 2 [mid, side], frames) -> (n, 2 * embed_dim), each half L2-normalised."""
-        return F.normalize(self.net(clips), dim=-1).flatten(1)
+        """(n, 2 [mid, side], time, mels) scaled log-mels -> (n, 2 * embed_dim), each half L2-normalised."""
+        return F.normalize(self.net.from_logmel(clips), dim=-1).flatten(1)
 
     def forward(self, inputs: torch.Tensor, outputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Embeddings of the outputs, effect logits and preset logits of (n, 2, frames) input/output pairs."""
+        """Embeddings of the outputs, effect logits and preset logits of (n, 2, time, mels) input/output
+        log-mel pairs."""
         both = self.embed(torch.cat([inputs, outputs]))
         e_in, e_out = both.chunk(2)
         pair = torch.cat([e_in, e_out], dim=1)
@@ -62,7 +63,7 @@ def losses(model: nn.Module, batch: dict[str, torch.Tensor], presets: int, contr
            temperature: float) -> dict[str, torch.Tensor]:
     """The loss terms and accuracies of one batch of groups (see :class:`~stito_core.pretrain.dataset.GroupShards`);
     "loss" is what is minimised."""
-    clips = batch["clips"].flatten(0, 1)  # (pairs, 2, 2, frames)
+    clips = batch["clips"].flatten(0, 1)  # (pairs, 2, 2, time, mels)
     effect, preset = batch["effect"].flatten(), batch["preset"].flatten()
     z, effect_logits, preset_logits = model(clips[:, 0], clips[:, 1])
     out = {"effect_loss": F.cross_entropy(effect_logits.float(), effect),

@@ -20,10 +20,11 @@ that the style-transfer search maximises.
 
 ## Model
 - Checkpoint `{checkpoint}`, loaded by `stito_core.load_encoder(path)`; configuration `{encoder_config}`:
-  PANNs-style CNN with conv widths {widths}, {embed_dim}-d mid and side embeddings (each L2-normalised,
-  concatenated), {parameters} parameters.
+  PANNs-style CNN with conv widths {widths} ({block_depth} 3x3 convolution(s) and 2x2 average pooling per
+  block, spectrogram frames averaged in groups of {time_pool} first), "{pooling}" pooling, {embed_dim}-d mid
+  and side embeddings (each L2-normalised, concatenated), {parameters} parameters.
 - Front end: mid (L+R)/2 and side (L-R)/2, each peak-normalised; log-mel at {sample_rate} Hz, window
-  {n_fft}, hop {hop}, {n_mels} bands, clipped to [-80, 40] dB and scaled to [-1, 1].
+  {n_fft}, hop {hop}, {n_mels} bands (band energies in dB), clipped to [-80, 40] dB and scaled to [-1, 1].
 
 ## Training
 - Pretext task (the paper's): an effect from a pool of {effects} and one of its {presets} presets process
@@ -75,6 +76,8 @@ def card_fields(checkpoint: Path) -> dict[str, str]:
     return {
         "checkpoint": checkpoint.name, "encoder_config": meta.get("encoder_config", "?"),
         "widths": ", ".join(map(str, net.config.widths)), "embed_dim": str(net.config.embed_dim),
+        "block_depth": str(net.config.block_depth), "time_pool": str(net.config.time_pool),
+        "pooling": net.config.pooling,
         "parameters": f"{sum(p.numel() for p in net.parameters()):,}", "sample_rate": str(front.sample_rate),
         "n_fft": str(front.n_fft), "hop": str(front.hop), "n_mels": str(front.n_mels),
         "effects": str(effects), "presets": str(presets),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..encoders import SHIPPED_WEIGHTS
+from ..encoders.checkpoint import load_checkpoint, save_checkpoint
 from ..errors import StitoError
 from .corpus import build_corpus, read_manifest, summarise
 from .model_card import write_model_card
@@ -100,6 +101,19 @@ def card(work: Workdir, quick: bool = False, checkpoint: Path | None = None, out
     source = checkpoint or work.run(run_name) / "last.pt"
     out = write_model_card(source, output or source.with_name("MODEL_CARD.md"))
     return f"card: {out}"
+
+
+def ship(work: Workdir, quick: bool = False, checkpoint: Path | None = None, run_name: str = "main") -> str:
+    """Copy a checkpoint (default: run ``run_name``'s last) to the shipped weights without its optimiser
+    state (the heads and step count stay, so later training continues it) and write MODEL_CARD.md beside."""
+    source = checkpoint or work.run(run_name) / "last.pt"
+    target = work.root / "shipped" / SHIPPED_WEIGHTS.name if quick else SHIPPED_WEIGHTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    net, payload = load_checkpoint(source)
+    extra = {k: v for k, v in payload.items() if k in ("heads", "state")}
+    save_checkpoint(target, net, payload.get("meta", {}), **extra)
+    card_path = write_model_card(target, target.with_name("MODEL_CARD.md"))
+    return f"ship: {target} ({target.stat().st_size / 1e6:.1f} MB) and {card_path}"
 
 
 def bundle(work: Workdir, quick: bool = False, out: Path | None = None, budget_mb: float = 56.0,

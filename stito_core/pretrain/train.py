@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from ..encoders.afx_rep import CONFIGS, AfxRepNet
 from ..encoders.checkpoint import load_checkpoint, save_checkpoint
+from ..encoders.logmel import LogMelConfig
 from ..errors import StitoError
 from .dataset import GroupShards
 from .heads import PretextModel, losses
@@ -41,10 +42,10 @@ class TrainConfig:
     term off; ``workers`` data-loader processes (None: 0 on CPU, 8 on GPU); ``amp`` bfloat16 autocast on GPU."""
 
     encoder: str = "small"
-    steps: int = 3000
-    batch_groups: int = 8
+    steps: int = 6000
+    batch_groups: int = 32
     crop_s: float = 1.5
-    lr: float = 3e-4
+    lr: float = 1e-3
     lr_drops: tuple[float, ...] = (0.85, 0.95)
     gain_db: tuple[float, float] = (-32.0, 0.0)
     contrastive_weight: float = 0.5
@@ -58,12 +59,12 @@ class TrainConfig:
     seed: int = 0
 
 
-#: Named configurations: "quick" for tests; "cpu": 3000 steps of 16 pairs of 1.5 s, about 4 CPU-seconds per step
-#: on this project's 2-core machine (about 2 hours with both cores free); "gpu": 64 pairs of 2 s per step.
+#: Named configurations: "quick" for tests; "cpu": 6000 steps of 64 pairs of 1.5 s (stored spectrograms, the
+#: small encoder) for this project's 2-core machine; "gpu": 30000 steps of 256 pairs of 2 s.
 TRAIN_CONFIGS = {
     "quick": TrainConfig(steps=6, batch_groups=2, crop_s=0.5, log_every=1, val_every=3, checkpoint_every=3),
     "cpu": TrainConfig(),
-    "gpu": TrainConfig(steps=30000, batch_groups=32, crop_s=2.0, log_every=100, val_every=2000,
+    "gpu": TrainConfig(steps=30000, batch_groups=128, crop_s=2.0, log_every=100, val_every=2000,
                        checkpoint_every=1000),
 }
 #: File names inside a run folder.
@@ -144,6 +145,7 @@ def restore(model: PretextModel, optimizer: torch.optim.Optimizer, run_dir: Path
     own, same_pool = path == run_dir / LAST, payload.get("meta", {}).get("pool") == pool
     if "heads" in payload and same_pool:
         model.load_state_dict({**model.state_dict(), **payload["heads"]})
+    if "optimizer" in payload and same_pool:  # shipped weights carry no optimiser state
         optimizer.load_state_dict(payload["optimizer"])
     state = State(**payload["state"]) if "state" in payload else State()
     if own and "rng" in payload:
@@ -159,11 +161,17 @@ def save(path: Path, model: PretextModel, optimizer: torch.optim.Optimizer, stat
 
 
 # ---------------------------------------------------------------------------------------------------- data
-def _datasets(pairs_dir: Path, config: TrainConfig, rate: int, world: int) -> tuple[GroupShards, GroupShards]:
-    """Training and validation groups, cropped to ``config.crop_s`` seconds."""
-    frames, stored = round(config.crop_s * rate), round(read_meta(pairs_dir)["config"]["clip_s"] * rate)
-    if frames > stored:
-        raise StitoError(f"crops of {config.crop_s} s are longer than the {stored / rate} s clips in {pairs_dir}")
+def _datasets(pairs_dir: Path, config: TrainConfig, front: LogMelConfig, world: int) -> tuple[GroupShards,
+                                                                                            GroupShards]:
+    """Training and validation groups, cropped to ``config.crop_s`` seconds; their spectrograms must come from
+    the encoder's front end ``front``."""
+    stored = read_meta(pairs_dir)["config"]
+    if asdict(LogMelConfig(**stored["front"])) != asdict(front):
+        msg = f"{pairs_dir}: pairs hold spectrograms of another front end ({stored['front']}) than the encoder's"
+        raise StitoError(msg)
+    if config.crop_s > stored["clip_s"]:
+        raise StitoError(f"crops of {config.crop_s} s are longer than the {stored['clip_s']} s clips in {pairs_dir}")
+    frames = int(config.crop_s * front.sample_rate / front.hop) + 1
     train = GroupShards(pairs_dir, "train", frames, config.gain_db, config.seed)
     val = GroupShards(pairs_dir, "val", frames, None, config.seed)
     if len(train) < config.batch_groups * world:
@@ -237,7 +245,7 @@ def _train(runtime: Runtime, pairs_dir: Path, run_dir: Path, config: TrainConfig
     model = build_model(config, effects, presets).to(runtime.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     state = restore(model, optimizer, run_dir, init, pairs["pool"])
-    train_data, val_data = _datasets(pairs_dir, config, model.net.config.front.sample_rate, runtime.world)
+    train_data, val_data = _datasets(pairs_dir, config, model.net.config.front, runtime.world)
     sampler = DistributedSampler(train_data, runtime.world, runtime.rank, shuffle=True, seed=config.seed,
                                  drop_last=True)
     wrapped = DistributedDataParallel(model, device_ids=[runtime.device.index] if runtime.device.type == "cuda"

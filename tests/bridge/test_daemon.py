@@ -130,7 +130,7 @@ def test_cancel_stops_a_running_search_within_one_generation(tmp_path, encoder):
 def test_queue_full_cancel_waiting_job_and_time_limit(tmp_path, encoder):
     inp, ref = long_files(tmp_path)
     chain = str(tiny_chain(tmp_path))
-    with slow_service(tmp_path, encoder, queue_length=1, time_limit_s=1.5) as service:
+    with slow_service(tmp_path, encoder, queue_length=1, time_limit_s=1) as service:
         client = Client(service.address)
         client.send("/stito/match", str(inp), str(ref), chain, "first")
         client.wait_for("/stito/progress")

@@ -11,7 +11,6 @@ import pytest
 from stito_core.bench import param_estimation as pe
 from stito_core.bench.data import clips
 from stito_core.encoders import load_encoder
-from stito_core.errors import EncoderError
 
 
 @pytest.fixture(scope="module")
@@ -80,19 +79,3 @@ def test_search_moves_towards_a_strong_target():
     settings = replace(pe.QUICK, targets=(0.85,), popsize=8, max_iter=6)
     found = pe._estimate(case, load_encoder("mfcc"), pe._pairs(settings), settings)
     assert abs(found["estimates"][0] - 0.85) < 0.2
-
-
-def test_an_encoder_that_cannot_load_is_skipped_with_a_note(monkeypatch):
-    def broken() -> list:
-        raise EncoderError("unknown encoder 'mir'")
-
-    def load(name: str):
-        if name == "mir":
-            raise EncoderError("unknown encoder 'mir'")
-        return load_encoder(name)
-
-    monkeypatch.setattr(pe, "bench_encoders", broken)
-    monkeypatch.setattr(pe, "load_encoder", load)
-    encoders, notes = pe._encoders()
-    assert [e.name for e in encoders] == ["afx-rep-untrained:small", "mfcc"]
-    assert len(notes) == 1 and notes[0].startswith("mir skipped")

@@ -159,7 +159,7 @@ def _tiny_net(seed: int = 3) -> AfxRepNet:
     import torch
 
     torch.manual_seed(seed)
-    config = AfxRepConfig(widths=(8, 16), embed_dim=32)
+    config = AfxRepConfig(widths=(8, 16), embed_dim=32, block_depth=1, time_pool=2, pooling="stats")
     return AfxRepNet(config)
 
 
@@ -273,23 +273,24 @@ def test_a_directory_is_not_a_checkpoint(tmp_path: Path) -> None:
 # --- the default encoder -------------------------------------------------------------------------
 
 
-def test_default_encoder_is_the_shipped_one_or_mfcc_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+def test_default_encoder_is_the_shipped_afx_rep_with_unit_norm_halves(capsys: pytest.CaptureFixture[str]) -> None:
     encoder = load_encoder()
-    err = capsys.readouterr().err
-    if encoders_module.SHIPPED_WEIGHTS.is_file():
-        assert isinstance(encoder, AfxRepEncoder) and encoder.name == "afx-rep"
-        assert err == ""
-    else:
-        assert isinstance(encoder, MfccEncoder)
-        assert err.count("\n") == 1 and "no shipped AFx-Rep weights" in err and "MFCC" in err
-    assert type(load_encoder("afx-rep")) is type(encoder)
+    assert isinstance(encoder, AfxRepEncoder) and encoder.name == "afx-rep" and capsys.readouterr().err == ""
+    assert encoder.meta["total_steps"] > 0 and encoders_module.SHIPPED_WEIGHTS.stat().st_size < 20e6
+    embedding = encoder.embed(_song(), 44100)
+    halves = embedding.reshape(2, -1)
+    np.testing.assert_allclose(np.linalg.norm(halves, axis=1), 1.0, rtol=1e-5)
 
 
-def test_missing_weights_fall_back_to_mfcc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_shipped_weights_are_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(encoders_module, "SHIPPED_WEIGHTS", tmp_path / "absent.pt")
-    assert isinstance(load_encoder(None), MfccEncoder)
-    assert capsys.readouterr().err.startswith("stito: no shipped AFx-Rep weights")
+    with pytest.raises(EncoderError, match="absent.pt: the shipped AFx-Rep weights are missing"):
+        load_encoder(None)
+
+
+def test_the_default_metric_is_one_load_encoder_knows() -> None:
+    assert encoders_module.DEFAULT_METRIC in encoder_names()
+    assert load_encoder(encoders_module.DEFAULT_METRIC).name == encoders_module.DEFAULT_METRIC
 
 
 def test_shipped_weights_are_loaded_when_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -24,6 +24,7 @@ from stito_core.pretrain.corpus import build_corpus, read_manifest
 from stito_core.pretrain.dataset import GroupShards
 from stito_core.pretrain.exclusion import check_clean, excluded_roots, is_excluded_package, package_owners
 from stito_core.pretrain.heads import PretextModel
+from stito_core.pretrain.model_card import write_model_card
 from stito_core.pretrain.pairs import PAIR_CONFIGS, generate_pairs, read_meta, shard_paths
 from stito_core.pretrain.pool import POOL, load_effect
 from stito_core.pretrain.presets import effect_presets
@@ -124,8 +125,8 @@ def test_pairs_write_shards_with_labels(work: Path) -> None:
     train_shards = shard_paths(work / "pairs", "train")
     assert len(train_shards) == 3 and len(shard_paths(work / "pairs", "val")) == 1
     clips = np.load(train_shards[0])
-    assert clips.dtype == np.float16 and clips.shape == (2, 2, 2, 2, PAIRS.frames)
-    assert np.allclose(np.abs(clips.astype(np.float32)).max(axis=-1), 1.0, atol=1e-3)  # each half peak-normalised
+    assert clips.dtype == np.float16 and clips.shape == (2, 2, 2, 2, PAIRS.frames // 512 + 1, 64)
+    assert 10 < clips.astype(np.float32).max() < 60  # dB of peak-normalised halves (unclipped)
     labels = json.loads(train_shards[0].with_suffix(".json").read_text())
     assert all(0 <= e < 2 for e in labels["effect"]) and all(0 <= p < 3 for p in labels["preset"])
     assert all(len(set(r)) == 2 for r in labels["recordings"])  # one effect and preset on two recordings
@@ -146,11 +147,12 @@ def test_pairs_refuse_other_settings_in_the_same_folder(work: Path) -> None:
 # --- training -------------------------------------------------------------------------------------------------
 def _tiny_model() -> PretextModel:
     torch.manual_seed(0)
-    return PretextModel(AfxRepNet(AfxRepConfig(widths=(8, 16), embed_dim=16)), effects=2, presets=3, hidden=32)
+    config = AfxRepConfig(front=PAIRS.front, widths=(8, 16), embed_dim=16, block_depth=1, time_pool=2, pooling="stats")
+    return PretextModel(AfxRepNet(config), effects=2, presets=3, hidden=32)
 
 
 def test_a_few_steps_on_a_tiny_batch_lower_the_loss(work: Path) -> None:
-    data = GroupShards(work / "pairs", "train", 12000, (-32.0, 0.0))
+    data = GroupShards(work / "pairs", "train", 40, (-32.0, 0.0))
     batch = torch.utils.data.default_collate([data[i] for i in range(3)])
     model, config = _tiny_model(), replace(TRAIN_CONFIGS["quick"], lr=3e-3, contrastive_weight=0.5)
     optimizer = torch.optim.Adam(model.parameters())
@@ -180,6 +182,29 @@ def test_training_checkpoints_resume_and_load_as_an_encoder(work: Path, tmp_path
     assert np.array_equal(encoder.embed(audio, 48000), again.embed(audio, 48000))
     continued = train(work / "pairs", tmp_path / "b", replace(config, steps=4), init=path)
     assert load_encoder(str(continued)).meta["total_steps"] == 4  # continues the given checkpoint's count
+
+
+def test_model_card_fills_every_placeholder_from_the_checkpoint(work: Path, tmp_path: Path) -> None:
+    config = replace(TRAIN_CONFIGS["quick"], steps=1, val_every=1, checkpoint_every=1)
+    path = train(work / "pairs", tmp_path / "run", config, extra_meta={"corpus": {"recordings": 3, "hours": 0.01}})
+    card = write_model_card(path, tmp_path / "MODEL_CARD.md").read_text()
+    assert "{" not in card and "1 steps of 4 pairs" in card and '"stats" pooling' in card
+    assert "3 recordings" in card and "64 bands" in card
+
+
+def test_ship_drops_the_optimiser_and_training_continues_the_shipped_weights(work: Path, tmp_path: Path) -> None:
+    from stito_core.pretrain import steps
+
+    config = replace(TRAIN_CONFIGS["quick"], steps=1, val_every=1, checkpoint_every=1)
+    source = train(work / "pairs", tmp_path / "run", config)
+    said = steps.ship(steps.workdir(tmp_path / "w", quick=True), quick=True, checkpoint=source)
+    shipped = tmp_path / "w" / "shipped" / "afx_rep.pt"
+    assert str(shipped) in said and (shipped.parent / "MODEL_CARD.md").is_file()
+    payload = torch.load(shipped, weights_only=True)
+    assert "optimizer" not in payload and "heads" in payload and payload["state"]["step"] == 1
+    assert shipped.stat().st_size < source.stat().st_size
+    continued = train(work / "pairs", tmp_path / "next", replace(config, steps=2), init=shipped)
+    assert load_encoder(str(continued)).meta["total_steps"] == 2
 
 
 def test_bundle_carries_plugins_sox_and_a_corpus_subset(work: Path, tmp_path: Path) -> None:
