@@ -1,16 +1,24 @@
 """MODEL_CARD.md for a trained AFx-Rep checkpoint: a template whose placeholders are filled from the
-checkpoint's meta (steps, hardware, time, corpus, effects, validation). The benchmark section is a marked
-placeholder for the benchmark figures, added later by ``stito bench``."""
+checkpoint's meta (steps, hardware, time, corpus, effects, validation), and a benchmark section read from the
+committed results (``benchmarks/*.json`` and ``RESULTS.md``, written by ``stito bench all``): the pretraining
+issue's acceptance figures, then the classification, retrieval, parameter-estimation and default-metric tables."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 from ..audio_io import write_text_atomic
 from ..encoders.checkpoint import load_checkpoint
 
-#: Marks where the benchmark tables go.
-BENCHMARK_MARK = "<!-- benchmarks: to be filled in from benchmarks/RESULTS.md -->"
+#: Where ``stito bench all`` commits its results (the repository's ``benchmarks`` folder).
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+#: Sections of RESULTS.md quoted in the card.
+QUOTED = ("style-classification", "style-retrieval", "param-estimation", "Default metric")
+#: The pretraining issue's targets: classification average, its margin over MFCC, pedalboard rows whose
+#: correlation beats MFCC's, seconds to embed 64 five-second stereo excerpts.
+TARGETS = {"accuracy": 0.86, "margin": 0.12, "rows": 5, "embed_s": 0.6}
 
 TEMPLATE = """# AFx-Rep model card
 
@@ -54,9 +62,7 @@ that the style-transfer search maximises.
   {chance_preset}); at step {val_step}.
 
 ## Benchmarks
-{benchmark_mark}
-The benchmark figures (zero-shot style classification, style retrieval, parameter estimation, style
-transfer) against the strong MFCC baseline are added here from `benchmarks/RESULTS.md`.
+{benchmarks}
 
 ## Limitations
 - Trained far shorter than the paper (1M steps of 32 pairs on a GPU); see the steps and hardware above.
@@ -97,8 +103,62 @@ def card_fields(checkpoint: Path) -> dict[str, str]:
         "pair_rate": str(pairs.get("rate", "?")), "input_gain_db": _range(pairs.get("input_gain_db")),
         "val_effect_acc": str(validation.get("val_effect_acc", "?")), "chance_effect": _chance(effects),
         "val_preset_acc": str(validation.get("val_preset_acc", "?")), "chance_preset": _chance(presets),
-        "val_step": str(validation.get("step", "?")), "benchmark_mark": BENCHMARK_MARK,
+        "val_step": str(validation.get("step", "?")), "benchmarks": benchmark_section(RESULTS_DIR),
     }
+
+
+def benchmark_section(folder: Path) -> str:
+    """The acceptance figures and the quoted tables from the results in ``folder``, or a line saying that
+    ``stito bench all`` has not written them yet."""
+    try:
+        lines = acceptance(folder) + ["", f"From `benchmarks/RESULTS.md` (`stito bench all`):", ""]
+        return "\n".join(lines + quoted_sections((folder / "RESULTS.md").read_text(encoding="utf-8")))
+    except (OSError, KeyError, ValueError):
+        return "No benchmark results yet: run `stito bench all`, then `stito pretrain card`."
+
+
+def acceptance(folder: Path) -> list[str]:
+    """One line per target of the pretraining issue, with the measured figure and whether it is met."""
+    def read(task: str) -> dict:
+        return json.loads((folder / f"{task}.json").read_text(encoding="utf-8"))
+
+    accuracy = {n: e["all"]["accuracy"]["average"] for n, e in read("style-classification")["encoders"].items()}
+    rows = [r for r in read("param-estimation")["rows"] if r["paper"]]
+    wins = sum(_rho(r, "afx-rep") > _rho(r, "mfcc") for r in rows)
+    embed = {e["encoder"]: e["seconds"] for e in read("speed")["embed"]}
+    margin = accuracy["afx-rep"] - accuracy["mfcc"]
+    return ["| target | measured | met |", "|---|---|---|",
+            f"| style classification average >= {TARGETS['accuracy']} | {accuracy['afx-rep']:.3f} "
+            f"(MFCC {accuracy['mfcc']:.3f}, MIR {accuracy.get('mir', math.nan):.3f}) | "
+            f"{_met(accuracy['afx-rep'] >= TARGETS['accuracy'])} |",
+            f"| ... and >= MFCC + {TARGETS['margin']} | +{margin:.3f} | {_met(margin >= TARGETS['margin'])} |",
+            f"| param-estimation rho above MFCC's on >= {TARGETS['rows']} of {len(rows)} pedalboard rows | "
+            f"{wins} of {len(rows)} | {_met(wins >= TARGETS['rows'])} |",
+            f"| 64 x 5 s stereo embedded in < {TARGETS['embed_s']} s | {embed['afx-rep']:.2f} s (MFCC "
+            f"{embed.get('mfcc', math.nan):.2f} s) | {_met(embed['afx-rep'] < TARGETS['embed_s'])} |"]
+
+
+def quoted_sections(results: str) -> list[str]:
+    """The ``QUOTED`` sections of RESULTS.md, headings demoted one level, plot images left out."""
+    out: list[str] = []
+    for part in results.split("\n## ")[1:]:
+        title, _, body = part.partition("\n")
+        if title.strip() in QUOTED:
+            kept = [line for line in body.splitlines() if not line.startswith("![")]
+            out += [f"### {title.strip()}", *kept]
+    if not out:
+        raise ValueError("no quoted sections")
+    return out
+
+
+def _rho(row: dict, encoder: str) -> float:
+    """The row's correlation for ``encoder``; NaN (a constant estimate) counts as no correlation."""
+    rho = row["encoders"][encoder]["rho"]
+    return -1.0 if rho is None or math.isnan(rho) else rho
+
+
+def _met(flag: bool) -> str:
+    return "yes" if flag else "**no**"
 
 
 def write_model_card(checkpoint: Path, out: Path) -> Path:
