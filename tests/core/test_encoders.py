@@ -301,3 +301,8 @@ def test_shipped_weights_are_loaded_when_present(tmp_path: Path, monkeypatch: py
     encoder = load_encoder()
     assert isinstance(encoder, AfxRepEncoder) and encoder.name == "afx-rep" and encoder.meta == {"steps": 1}
     assert capsys.readouterr().err == ""
+
+
+def test_an_unknown_pooling_is_refused() -> None:
+    with pytest.raises(ValueError, match="pooling 'avg' is not one of panns, stats"):
+        AfxRepConfig(pooling="avg")
