@@ -186,12 +186,12 @@ def run_param_estimation(quick: bool = False, plot_dir: Path | None = None) -> R
     data = {"settings": asdict(settings), "kinds": list(KINDS), "encoders": names,
             "rows": rows, "encoder_seconds": seconds, "seconds": time.perf_counter() - start,
             "cpu_seconds": time.process_time() - cpu}
-    return Report("param-estimation", _caption(settings, names) + "\n\n" + _table(rows, names), data, plots)
+    return Report("param-estimation", _caption(settings) + "\n\n" + _table(rows, names), data, plots)
 
 
-def _caption(settings: Settings, names: list[str]) -> str:
+def _caption(settings: Settings) -> str:
     """What the table shows and how it was made."""
-    text = (f"Parameter estimation (PAPER.md benchmark 3): {len(settings.targets)} targets "
+    return (f"Parameter estimation (PAPER.md benchmark 3): {len(settings.targets)} targets "
             f"({', '.join(f'{t:g}' for t in settings.targets)}, normalised) x {settings.trials} trial(s) per row, "
             f"{' and '.join(KINDS)} clips of {settings.clip_s:g} s (input and reference from different recordings), "
             f"searched on their loudest {settings.excerpt_s:g} s. CMA-ES over the one parameter from 0.5: population "
@@ -201,7 +201,6 @@ def _caption(settings: Settings, names: list[str]) -> str:
             "run fits about 25 minutes for three encoders on a 2-core machine. MSE in normalised units; rho = "
             "Pearson correlation of target and estimate. Paper columns: its AFx-Rep and CLAP figures (Table 4) "
             "for the pedalboard effects. afx-rep-untrained is a randomly initialised control.")
-    return text
 
 
 def _table(rows: list[dict[str, Any]], names: list[str]) -> str:
