@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stito_core import __version__
-from stito_core.encoders import DEFAULT_METRIC
+from stito_core.objective import DEFAULT_METRIC
 from stito_core.errors import SearchError, StitoError
 from stito_core.match import MIN_EXCERPT_S, check_excerpt
 from stito_core.search import check_options
@@ -72,8 +72,9 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["st-ito", "rule-based"], default="st-ito",
                    help="st-ito: search the chain (default); rule-based: matching EQ + fitted compressor, "
                    "about a second, no chain")
-    p.add_argument("--encoder", default=DEFAULT_METRIC, help=f"metric: afx-rep (shipped weights), mfcc, mir or a "
-                   f"checkpoint path (default {DEFAULT_METRIC}: the benchmarks' choice, see benchmarks/RESULTS.md)")
+    p.add_argument("--encoder", default=DEFAULT_METRIC, help=f"metric: attributes (tone, dynamics, space, width "
+                   f"with content tolerances), afx-rep (shipped weights), mfcc, mir or a checkpoint path (default "
+                   f"{DEFAULT_METRIC}: the style-transfer benchmark's choice, see benchmarks/RESULTS.md)")
     p.add_argument("--seed", type=_search_option("seed"), default=0,
                    help="random seed; the same seed repeats the search (default 0)")
     p.add_argument("--max-iter", type=_search_option("max_iter"), default=25, help="most CMA-ES generations (default 25)")

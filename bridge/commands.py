@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from stito_core import load_chain, load_encoder
+from stito_core import load_chain
+from stito_core.objective import load_objective
 from stito_core.bench import TASKS
 from stito_core.audio_io import check_output_path, check_target, read_audio, write_text_atomic
 from stito_core.chain import Chain
@@ -33,7 +34,7 @@ def match(args: argparse.Namespace) -> int:
     check_output_path(out, args.force)
     check_target(params, args.force)
     source, reference = read_audio(args.input), read_audio(args.reference)
-    encoder = load_encoder(args.encoder)
+    encoder = load_objective(args.encoder)
     if args.method == "rule-based":
         print(f"matching {args.input} to {args.reference}: rule-based EQ and compressor", file=sys.stderr)
         result = rule_based_match(source, reference, encoder, **_excerpt_option(args))
@@ -71,7 +72,21 @@ def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, 
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
     print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
+    on = [row["effect"] for row in result.parameters if row.get("enabled")]
+    if result.enabled:
+        print(f"effects on: {', '.join(dict.fromkeys(on)) or 'none (the input is returned unprocessed)'}")
+    if result.verification:
+        print(_verdict(result.verification))
     print(f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}")
+
+
+def _verdict(check: dict) -> str:
+    """The do-no-harm check as one line."""
+    where = f"an unheard {check['excerpt_s']:g} s of the input" if check["unseen"] else "the searched excerpt"
+    scores = f"similarity {check['similarity_neutral']:.3f} untouched, {check['similarity_found']:.3f} found"
+    action = {"kept": "kept the found setting", "neutral": "returned the input untouched",
+              "scaled": f"scaled the setting back to {check['amount']:g} of the way from neutral"}[check["action"]]
+    return f"check on {where}: {scores}; {action}"
 
 
 def _reason(stop: dict) -> str:
@@ -130,7 +145,7 @@ def chains(args: argparse.Namespace) -> int:
         print(f"\n{slot.effect!r}")
         for p in slot.searched:
             print(f"  {p.name:28s} {p.minimum:>10g} .. {p.maximum:<10g} {p.unit:4s} {p.scale.value:6s} "
-                  f"default {p.default:g}")
+                  f"default {p.default:g}  neutral {p.neutral_value:g}")
         for name, value in slot.fixed.items():
             print(f"  {name:28s} fixed at {value:g}")
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from stito_core.chain import Chain
 from stito_core.chains import chain_names, load_chain
-from stito_core.encoders import DEFAULT_METRIC
+from stito_core.objective import DEFAULT_METRIC
 from stito_core.errors import ChainError, StitoError
 from stito_core.search import OPTIONS
 
@@ -72,8 +72,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "output_folder": Key("path", None, "where OSC-requested results go (default: beside the input)"),
         "history": Key(int, 200, "finished jobs remembered for /stito/status and the journal", 0, 1000000),
     },
-    "encoder": {"name": Key(str, DEFAULT_METRIC, "metric: afx-rep, mfcc, mir, afx-rep-untrained:small or a "
-                            "checkpoint (default: the benchmarks' choice)")},
+    "encoder": {"name": Key(str, DEFAULT_METRIC, "metric: attributes, afx-rep, mfcc, mir, "
+                            "afx-rep-untrained:small or a checkpoint (default: the benchmarks' choice)")},
     "logging": {
         "level": Key(str, "info", "least severe message logged", choices=("debug", "info", "warning", "error")),
         "file": Key("path", None, "also log to this file (default: standard error only)"),
@@ -318,12 +318,12 @@ def _check_profile(where: str, name: str | None, profiles: dict[str, Profile], e
 
 
 def _check_encoder(name: str, errors: list[str]) -> None:
-    from stito_core.encoders import encoder_names
+    from stito_core.objective import metric_names
 
-    if name not in encoder_names() and not Path(name).expanduser().is_file():
-        close = difflib.get_close_matches(name, encoder_names(), n=1)
+    if name not in metric_names() and not Path(name).expanduser().is_file():
+        close = difflib.get_close_matches(name, metric_names(), n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        errors.append(f"encoder/name: unknown encoder '{name}'.{hint} Give one of {', '.join(encoder_names())} "
+        errors.append(f"encoder/name: unknown metric '{name}'.{hint} Give one of {', '.join(metric_names())} "
                       "or a checkpoint file")
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from stito_core.chain import Chain
-from stito_core.encoders import Encoder, load_encoder
+from stito_core.encoders import Encoder
+from stito_core.objective import Objective, load_objective
 
 from .audition import Audition, Player
 from .config import Config, ConfigError, load_config
@@ -39,7 +40,7 @@ LOCK_NAME = "daemon.lock"
 class Service:
     """The daemon. ``encoder`` and ``player`` may be given (tests); else they come from the config."""
 
-    def __init__(self, config: Config, encoder: Encoder | None = None, player: Player | None = None) -> None:
+    def __init__(self, config: Config, encoder: Encoder | Objective | None = None, player: Player | None = None) -> None:
         self.config = config
         self.encoder = encoder
         self._player = player
@@ -76,7 +77,7 @@ class Service:
         again = self.queue.restore(records)
         if again:
             log.info("taking back %d unfinished job(s) from the journal: %s", len(again), ", ".join(j.id for j in again))
-        self.encoder = self.encoder or load_encoder(self.config.encoder)
+        self.encoder = load_objective(self.encoder or self.config.encoder)
         server = self.config.server
         self.endpoint = _endpoint(server["host"], server["port"], self.config.reply_to)
         stack.callback(self.endpoint.close)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,25 +29,31 @@ class Slot:
 
 
 class Chain:
-    """Effects in series with one ``process``; ``parameters`` are the searched specs in chain order."""
+    """Effects in series with one ``process``; ``parameters`` are the searched specs in chain order.
+
+    Every effect can be switched off (bypassed): ``enabled`` holds one flag per slot, all on when omitted.
+    """
 
     def __init__(self, name: str, slots: Sequence[Slot], description: str = "") -> None:
         self.name = name
         self.slots = tuple(slots)
         self.description = description
         self.parameters: list[ParameterSpec] = [p for s in self.slots for p in s.searched]
+        stops = [int(v) for v in np.cumsum([len(s.searched) for s in self.slots])]
+        #: (start, stop) of each slot's parameters in the normalised vector.
+        self.spans: tuple[tuple[int, int], ...] = tuple(zip([0, *stops[:-1]], stops))
 
-    def render(self, audio: Audio, normalized: Sequence[float]) -> Audio:
-        """Run ``audio`` through every effect with ``normalized`` values in [0, 1] (one per parameter)."""
+    def render(self, audio: Audio, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> Audio:
+        """Run ``audio`` through every enabled effect with ``normalized`` values in [0, 1] (one per
+        parameter); a switched-off effect is skipped and costs nothing."""
         vector = np.asarray(normalized, dtype=np.float64)
         if vector.shape != (len(self.parameters),):
             msg = f"chain {self.name!r} takes {len(self.parameters)} normalised values, got {vector.size}"
             raise ChainError(msg)
-        start, channels = 0, audio.channels
-        for slot in self.slots:
-            stop = start + len(slot.searched)
-            audio = slot.effect.process(audio, slot.values(vector[start:stop]))
-            start = stop
+        channels = audio.channels
+        for slot, (start, stop), on in zip(self.slots, self.spans, self._enabled(enabled), strict=True):
+            if on:
+                audio = slot.effect.process(audio, slot.values(vector[start:stop]))
         samples = np.nan_to_num(audio.samples, nan=0.0, posinf=0.0, neginf=0.0)
         if samples.shape[0] > channels:  # a mono-in, stereo-out plugin on mono audio: back to mono
             samples = samples.mean(axis=0, keepdims=True)
@@ -59,14 +66,46 @@ class Chain:
         out = self.render(as_audio(audio, sample_rate), normalized).samples
         return out if np.ndim(audio) == 2 else out[0]
 
+    def _enabled(self, enabled: Sequence[bool] | None) -> list[bool]:
+        """One on/off flag per slot (all on when ``enabled`` is None)."""
+        flags = [True] * len(self.slots) if enabled is None else [bool(e) for e in enabled]
+        if len(flags) != len(self.slots):
+            raise ChainError(f"chain {self.name!r} has {len(self.slots)} effects, got {len(flags)} on/off flags")
+        return flags
+
     def defaults(self) -> list[float]:
         """Each searched parameter's default, normalised to [0, 1]."""
         return [p.to_normalized(p.default) for p in self.parameters]
 
-    def describe(self, normalized: Sequence[float]) -> list[dict[str, float | str]]:
-        """Parameter-file rows (effect, name, value in unit, normalized, unit) in chain order."""
+    def neutral(self) -> np.ndarray:
+        """Each searched parameter's neutral value, normalised to [0, 1]: where the search starts."""
+        return np.array([p.to_normalized(p.neutral_value) for p in self.parameters], dtype=np.float64)
+
+    def applied(self, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> np.ndarray:
+        """``normalized`` with the parameters of switched-off effects at their neutral values."""
+        vector, neutral = np.array(normalized, dtype=np.float64), self.neutral()
+        for (start, stop), on in zip(self.spans, self._enabled(enabled)):
+            if not on:
+                vector[start:stop] = neutral[start:stop]
+        return vector
+
+    def describe(self, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> list[dict[str, Any]]:
+        """Parameter-file rows (effect, name, value in unit, normalized, unit, neutral value in unit, whether
+        the effect is on) in chain order; a switched-off effect's parameters read their neutral values."""
+        flags = [on for (start, stop), on in zip(self.spans, self._enabled(enabled)) for _ in range(start, stop)]
         return [{"effect": p.effect, "name": p.name, "value": round(p.from_normalized(x), 6),
-                 "normalized": round(float(x), 6), "unit": p.unit} for p, x in zip(self.parameters, normalized)]
+                 "normalized": round(float(x), 6), "unit": p.unit, "neutral": round(float(p.neutral_value), 6),
+                 "enabled": on} for p, x, on in zip(self.parameters, self.applied(normalized, enabled), flags)]
+
+    def economy(self, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> dict[str, float]:
+        """How much processing a setting uses: effects switched on, the mean absolute distance of the applied
+        parameters from neutral, and the sum over effects of each one's mean distance (normalised 0-1 units;
+        0 = untouched)."""
+        distance = np.abs(self.applied(normalized, enabled) - self.neutral())
+        per_effect = [float(distance[a:b].mean()) for a, b in self.spans if b > a]
+        return {"effects_on": sum(self._enabled(enabled)),
+                "neutral_distance": float(distance.mean()) if distance.size else 0.0,
+                "effect_distance": float(sum(per_effect))}
 
     def __repr__(self) -> str:
         effects = " -> ".join(s.effect.name for s in self.slots)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from .params import ParameterSpec, Scale
 #: Where the shipped chain definitions live (``config/chains`` at the project root).
 CHAINS_DIR = Path(__file__).resolve().parents[1] / "config" / "chains"
 
-_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "search", "fixed"}
+_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "search", "fixed", "neutral"}
 
 
 def _builtin(spec: Mapping[str, Any]) -> Effect:
@@ -131,8 +132,25 @@ def _slot(table: Any) -> Slot:
     effect = BACKENDS[kind](table)
     specs = {p.name: p for p in effect.parameters}
     fixed = _fixed(table.get("fixed", {}), specs)
+    specs = _neutral(table.get("neutral", {}), specs, fixed)
     searched = _searched(table.get("search"), specs, fixed)
     return Slot(effect, searched, fixed)
+
+
+def _neutral(table: Any, specs: Mapping[str, ParameterSpec], fixed: Mapping[str, float]) -> dict[str, ParameterSpec]:
+    """``neutral = {name = value}``: where a plugin's default is not neutral, the value (in the parameter's
+    unit, inside its range) at which the parameter leaves the sound alone; the search starts there."""
+    if not isinstance(table, Mapping):
+        raise ChainError("'neutral' must be a table of name = value")
+    out = dict(specs)
+    for name, value in table.items():
+        spec = _known(name, specs)
+        if name in fixed:
+            raise ChainError(f"neutral.{name}: the parameter is fixed, so it has no neutral value to search from")
+        if not _is_number(value) or not spec.minimum <= value <= spec.maximum:
+            raise ChainError(f"neutral.{name} = {value!r} is outside {spec.minimum:g}..{spec.maximum:g} {spec.unit}")
+        out[name] = replace(spec, neutral=float(value))
+    return out
 
 
 def _fixed(table: Any, specs: Mapping[str, ParameterSpec]) -> dict[str, float]:

@@ -18,7 +18,7 @@ def parameter_record(chain: str, source: str | Path, reference: str | Path, outp
             "similarity_before": round(result.similarity_before, 6),
             "similarity_after": round(result.similarity_after, 6), "seconds": round(result.seconds, 3),
             "iterations": len(result.history), "stop": result.stop, "output_gain_db": round(gain_db, 3),
-            "parameters": result.parameters}
+            "economy": result.economy, "verification": result.verification, "parameters": result.parameters}
 
 
 def save_match(result: MatchResult, chain: str, source: str | Path, reference: str | Path,

@@ -18,8 +18,10 @@ class Scale(str, Enum):
 class ParameterSpec:
     """One controllable parameter of one effect.
 
-    ``minimum``, ``maximum`` and ``default`` are in the parameter's own ``unit`` (dB, Hz, ms, s,
-    ratio, or "" for unitless 0-1 amounts); ``name`` ends with that unit where it has one.
+    ``minimum``, ``maximum``, ``default`` and ``neutral`` are in the parameter's own ``unit`` (dB, Hz,
+    ms, s, ratio, or "" for unitless 0-1 amounts); ``name`` ends with that unit where it has one.
+    ``neutral`` is the value at which the parameter leaves the sound alone (0 dB gain, ratio 1, mix 0);
+    ``None`` means the default is neutral. The search starts there and pays for moving away from it.
     """
 
     effect: str
@@ -29,6 +31,12 @@ class ParameterSpec:
     default: float
     unit: str = ""
     scale: Scale = Scale.LINEAR
+    neutral: float | None = None
+
+    @property
+    def neutral_value(self) -> float:
+        """The neutral value in ``unit`` (the default when none is declared)."""
+        return self.default if self.neutral is None else self.neutral
 
     @property
     def key(self) -> str:
@@ -52,9 +60,11 @@ class ParameterSpec:
         return self.minimum + x * (self.maximum - self.minimum)
 
     def with_range(self, minimum: float, maximum: float, scale: Scale | None = None) -> ParameterSpec:
-        """A copy searched over [minimum, maximum]; the default is clipped into it."""
+        """A copy searched over [minimum, maximum]; the default and the neutral value are clipped into it."""
         default = min(max(self.default, minimum), maximum)
-        return replace(self, minimum=minimum, maximum=maximum, default=default, scale=scale or self.scale)
+        neutral = None if self.neutral is None else min(max(self.neutral, minimum), maximum)
+        return replace(self, minimum=minimum, maximum=maximum, default=default, scale=scale or self.scale,
+                       neutral=neutral)
 
     def check(self) -> str | None:
         """Why this spec is unusable, or None when it is fine."""

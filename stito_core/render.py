@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,6 +17,9 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def render_generation(chain: Chain, audio: Audio, candidates: np.ndarray, pool: ThreadPoolExecutor) -> list[Audio]:
-    """``audio`` through ``chain`` once per row of ``candidates`` (normalised 0-1), in row order."""
-    return list(pool.map(lambda x: chain.render(audio, x), candidates))
+def render_generation(chain: Chain, excerpts: Sequence[Audio], candidates: np.ndarray, enabled: np.ndarray,
+                      pool: ThreadPoolExecutor) -> list[Audio]:
+    """Every excerpt through ``chain`` once per row of ``candidates`` (normalised 0-1) with that row's
+    on/off flags of ``enabled`` (candidates, effects): candidate-major, excerpt-minor order."""
+    jobs = [(x, on, audio) for x, on in zip(candidates, enabled) for audio in excerpts]
+    return list(pool.map(lambda job: chain.render(job[2], job[0], job[1]), jobs))

@@ -15,10 +15,9 @@ from scipy import signal
 
 from .audio import Audio
 from .audio_io import resample
-from .encoders import Encoder
 from .excerpt import loudest_excerpt
 from .match import EXCERPT_S, MatchResult
-from .metric import cosine
+from .objective import Objective
 
 #: Spectrum analysis: FFT size (frames) and FIR length (taps, odd for a linear-phase type I filter).
 N_FFT, TAPS = 16384, 2047
@@ -143,13 +142,14 @@ def parameter_rows(result: RuleBasedResult) -> list[dict[str, float | str]]:
                  row("output", "gain_db", result.gain_db, -48, 48, "dB")]
 
 
-def rule_based_match(source: Audio, reference: Audio, encoder: Encoder, excerpt_s: float = EXCERPT_S) -> MatchResult:
-    """The baseline as a :class:`MatchResult`, with similarities measured by ``encoder`` on the loudest
-    ``excerpt_s`` seconds, as ``match`` measures them."""
+def rule_based_match(source: Audio, reference: Audio, objective: Objective,
+                     excerpt_s: float = EXCERPT_S) -> MatchResult:
+    """The baseline as a :class:`MatchResult`, with similarities measured by ``objective`` on the loudest
+    ``excerpt_s`` seconds."""
     result = match_rule_based(source, reference)
-    target, before, after = encoder.embed_audio([loudest_excerpt(a, excerpt_s) for a in
-                                                 (reference, source.stereo(), result.audio)])
+    target = objective.target([loudest_excerpt(reference, excerpt_s)])
+    before, after = objective.similarity([loudest_excerpt(a, excerpt_s) for a in (source.stereo(), result.audio)],
+                                         target)
     rows = parameter_rows(result)
-    return MatchResult(rows, result.audio, np.array([r["normalized"] for r in rows]),
-                       float(cosine(before, target)), float(cosine(after, target)), [], {"rule_based": "fitted"},
-                       result.seconds)
+    return MatchResult(rows, result.audio, np.array([r["normalized"] for r in rows]), float(before), float(after),
+                       [], {"rule_based": "fitted"}, result.seconds)

@@ -41,7 +41,8 @@ OPTIONS: dict[str, Option] = {
     "popsize": Option(64, int, 4, 4096, "candidates rendered and embedded per generation"),
     "max_iter": Option(25, int, 1, 10000, "most generations"),
     "sigma0": Option(0.3, float, 1e-3, 1.0, "initial step size, in normalised 0-1 units"),
-    "x0": Option(0.5, float, 0.0, 1.0, "start value of every normalised parameter"),
+    "x0": Option(None, float, 0.0, 1.0, "start value of every normalised parameter (default: the caller's start, "
+                 "in a match each parameter's neutral value with every effect off)"),
     "patience": Option(10, int, 1, 10000, "generations over which the best similarity must rise by min_gain"),
     "min_gain": Option(0.1, float, 0.0, 2.0, "least rise of the best similarity over `patience` generations"),
     "seed": Option(0, int, 0, 2**31 - 2, "random seed; the same seed gives the same search"),
@@ -57,7 +58,7 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
             hint = f" Did you mean '{close[0]}'?" if close else ""
             msg = f"unknown search option '{key}'.{hint} Valid: {', '.join(OPTIONS)}"
             raise SearchError(msg)
-        out[key] = _checked(key, value)
+        out[key] = value if value is None and OPTIONS[key].default is None else _checked(key, value)
     return out
 
 
@@ -86,21 +87,28 @@ class SearchResult(NamedTuple):
 
 
 class Search:
-    """CMA-ES maximising similarity over ``dimension`` parameters bounded to [0, 1]."""
+    """CMA-ES maximising similarity over ``dimension`` parameters bounded to [0, 1], starting at ``start``
+    (normalised, one value per parameter; 0.5 each when omitted) unless the ``x0`` option is given."""
 
-    def __init__(self, dimension: int, **options: Any) -> None:
+    def __init__(self, dimension: int, start: np.ndarray | None = None, **options: Any) -> None:
         self.options = check_options(options)
         self.dimension = dimension
-        # pycma cannot run one bounded dimension; a second, ignored coordinate keeps it general.
+        # pycma cannot run one bounded dimension; a second, ignored coordinate keeps it general. Flat
+        # generations are normal here (a start at neutral with every effect off scores the same), so
+        # pycma's flat-fitness stops are off: `patience`/`min_gain` and `max_iter` end the search.
         width = max(dimension, 2)
+        x0 = self.options["x0"]
+        begin = np.full(width, 0.5 if x0 is None else x0)
+        if start is not None and x0 is None:
+            begin[:dimension] = np.clip(start, 0.0, 1.0)
         # A private generator: pycma's default draws from numpy's global one, which any other search or
         # np.random call (another job in the daemon) would advance, so the same seed would not repeat.
         rng = np.random.default_rng(self.options["seed"])
-        self._es = cma.CMAEvolutionStrategy([self.options["x0"]] * width, self.options["sigma0"], {
+        self._es = cma.CMAEvolutionStrategy(list(begin), self.options["sigma0"], {
             "popsize": self.options["popsize"], "bounds": [0.0, 1.0], "verbose": -9, "verb_log": 0,
             "randn": lambda *shape: rng.standard_normal(shape), "seed": np.nan,
-            "maxiter": self.options["max_iter"], "tolflatfitness": 10**9})
-        self.best_x = np.full(dimension, self.options["x0"])
+            "maxiter": self.options["max_iter"], "tolflatfitness": 10**9, "tolfun": 0.0, "tolfunhist": 0.0})
+        self.best_x = begin[:dimension].copy()
         self.best_similarity = -np.inf
         self.history: list[dict[str, Any]] = []
         self._stop: dict[str, Any] = {}
@@ -124,7 +132,7 @@ class Search:
                              "generation_best": float(sims[best]), "generation_mean": float(sims.mean()),
                              "sigma": float(self._es.sigma)})
         # 4. Decide whether to stop: no gain over `patience` generations, or pycma's own criteria.
-        self._stop = self._stalled() or {k: v for k, v in self._es.stop().items() if k != "tolflatfitness"}
+        self._stop = self._stalled() or dict(self._es.stop())
 
     def _stalled(self) -> dict[str, Any]:
         """{'min_gain': gain} when the best similarity rose less than min_gain over `patience` generations."""

@@ -40,6 +40,8 @@ PEAK_DB = -1.0
 #: A clip is the loudest excerpt of a window this many times its length (at least ``MIN_WINDOW_S``
 #: seconds), placed at random in its part of a recording.
 SEARCH_FACTOR, MIN_WINDOW_S = 3.0, 6.0
+#: Third seed word of ``sections``' generator, so its draws never repeat those of ``clips``.
+SECTIONS_STREAM = 1
 
 _SONGS = Path("/usr/share/games/fretsonfire/data/songs")
 _PROMPTS = Path("/usr/share/asterisk/sounds")
@@ -519,7 +521,7 @@ def clips(kind: str, count: int, seconds: float, sample_rate: int = 48000, seed:
     """
     _check_request(kind, count, seconds, sample_rate)
     rng = np.random.default_rng([seed, CONTENT_KINDS.index(kind)])
-    pool = [(source, item) for source in SOURCES if source.kind == kind for item in _items(source)]
+    pool = _pool(kind)
     plan = _plan([item.nominal_s for _, item in pool], count, seconds, rng)
     offsets = rng.uniform(size=count)
     out: list[Audio | None] = [None] * count
@@ -527,9 +529,28 @@ def clips(kind: str, count: int, seconds: float, sample_rate: int = 48000, seed:
         files = _files(*pool[index])
         uses = [clip for clip, chosen in enumerate(plan) if chosen == index]
         for part, clip in enumerate(uses):
-            excerpt = loudest_excerpt(_window(files, part, len(uses), seconds, offsets[clip]), seconds)
-            out[clip] = _normalised(fit_length(resample(excerpt, sample_rate), round(seconds * sample_rate)))
+            out[clip] = _cut(files, part, len(uses), seconds, offsets[clip], sample_rate)
     return out
+
+
+def sections(kind: str, count: int, seconds: float, sample_rate: int = 48000, seed: int = 0) -> list[Audio]:
+    """``count`` disjoint clips of one recording of ``kind`` content, each exactly ``seconds`` long at
+    ``sample_rate`` Hz, in recording order.
+
+    The recording is a seeded choice among those at least ``count * seconds`` long; clip ``i`` is the
+    loudest ``seconds`` of a seeded window in part ``i`` of ``count`` equal parts of it, peak-normalised
+    to ``PEAK_DB`` dBFS, mono or stereo as the recording is. The same arguments give the same audio.
+    """
+    _check_request(kind, count, seconds, sample_rate)
+    rng = np.random.default_rng([seed, CONTENT_KINDS.index(kind), SECTIONS_STREAM])
+    pool = [(source, item) for source, item in _pool(kind) if item.nominal_s >= count * seconds]
+    if not pool:
+        msg = (f"no {kind} recording holds {count} disjoint sections of {seconds:g} s; "
+               "ask for fewer or shorter sections")
+        raise StitoError(msg)
+    files = _files(*pool[int(rng.integers(len(pool)))])
+    return [_cut(files, part, count, seconds, offset, sample_rate)
+            for part, offset in enumerate(rng.uniform(size=count))]
 
 
 def _check_request(kind: str, count: int, seconds: float, sample_rate: int) -> None:
@@ -539,6 +560,11 @@ def _check_request(kind: str, count: int, seconds: float, sample_rate: int) -> N
     if count < 1 or seconds <= 0 or sample_rate < 1:
         msg = f"clips: count {count}, {seconds} s, {sample_rate} Hz; all must be positive"
         raise StitoError(msg)
+
+
+def _pool(kind: str) -> list[tuple[Source, Item]]:
+    """Every recording of ``kind`` content, with its source, in ``SOURCES`` order."""
+    return [(source, item) for source in SOURCES if source.kind == kind for item in _items(source)]
 
 
 def _items(source: Source) -> list[Item]:
@@ -565,6 +591,15 @@ def _plan(durations: list[float], count: int, seconds: float, rng: np.random.Gen
         plan.append(index)
         uses[index] += 1
     return plan
+
+
+def _cut(files: tuple[Path, ...], part: int, parts: int, seconds: float, offset: float,
+         sample_rate: int) -> Audio:
+    """One clip: the loudest ``seconds`` of the window ``_window`` places at ``offset`` (0..1) in part
+    ``part`` of ``parts``, at ``sample_rate`` Hz, exactly ``seconds`` long (zero-padded when the
+    recording is shorter), peak-normalised to ``PEAK_DB`` dBFS."""
+    excerpt = loudest_excerpt(_window(files, part, parts, seconds, offset), seconds)
+    return _normalised(fit_length(resample(excerpt, sample_rate), round(seconds * sample_rate)))
 
 
 def _window(files: tuple[Path, ...], part: int, parts: int, seconds: float, offset: float) -> Audio:

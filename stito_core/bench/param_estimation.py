@@ -22,6 +22,7 @@ from ..chain import Chain, Slot
 from ..chains import BACKENDS
 from ..encoders import Encoder
 from ..match import match_audio
+from ..objective import FREE
 from ..params import Scale
 from . import Report, bench_encoders, markdown_table
 from .data import clips
@@ -154,6 +155,7 @@ def _estimate(case: Case, encoder: Encoder, pairs: list[list[tuple[Audio, Audio]
         for trial, (source, recording) in enumerate(pairs[t_index]):
             reference = chain.render(recording, [target])
             result = match_audio(source, reference, chain, encoder, excerpt_s=settings.excerpt_s, x0=0.5,
+                                 price=FREE, bypass=False, check=False,
                                  popsize=settings.popsize, max_iter=settings.max_iter,
                                  seed=t_index * settings.trials + trial)
             out["targets"].append(target)

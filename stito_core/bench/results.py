@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio_io import write_text_atomic
-from ..encoders import DEFAULT_METRIC
+from ..encoders import BEST_EMBEDDING
 from . import TASKS, Report, markdown_table, run_task
 
 #: Where ``stito bench all`` writes (relative to the current folder).
@@ -48,9 +48,9 @@ def results_markdown(reports: list[Report], seconds: dict[str, float], quick: bo
 
 
 def metric_choice(reports: list[Report]) -> list[str]:
-    """The "Default metric" section: per encoder (the untrained control left out) its style-classification
+    """The "Embedding ranking" section: per encoder (the untrained control left out) its style-classification
     average accuracy and mean parameter-estimation correlation, ranked by their sum, and whether
-    ``DEFAULT_METRIC`` is the winner."""
+    ``BEST_EMBEDDING`` is the winner."""
     data = {r.task: r.data for r in reports}
     if "style-classification" not in data or "param-estimation" not in data:
         return []
@@ -59,10 +59,13 @@ def metric_choice(reports: list[Report]) -> list[str]:
     rho = {name: float(np.nanmean([row["encoders"][name]["rho"] for row in data["param-estimation"]["rows"]]))
            for name in accuracy if name in data["param-estimation"]["encoders"]}
     ranked = sorted(rho, key=lambda name: accuracy[name] + rho[name], reverse=True)
-    verdict = ("agrees" if ranked[0] == DEFAULT_METRIC else
-               f"differs: set `DEFAULT_METRIC` in `stito_core/encoders/__init__.py` to `{ranked[0]}`")
+    verdict = ("agrees" if ranked[0] == BEST_EMBEDDING else
+               f"differs: set `BEST_EMBEDDING` in `stito_core/encoders/__init__.py` to `{ranked[0]}`")
     table = markdown_table(["encoder", "classification average", "param-estimation mean rho", "sum"],
                            [[n, accuracy[n], rho[n], accuracy[n] + rho[n]] for n in ranked])
-    return ["", "## Default metric", "",
-            "`stito match`, the daemon and style-transfer search with `DEFAULT_METRIC` when no metric is named. "
-            f"It is `{DEFAULT_METRIC}`; the benchmarks rank `{ranked[0]}` first, so this {verdict}.", "", table, ""]
+    return ["", "## Embedding ranking", "",
+            "`BEST_EMBEDDING` is the embedding to use with `--encoder` when a learned or MIR metric is wanted; "
+            "the search's default is the attribute objective (`stito_core.objective.DEFAULT_METRIC`), chosen by "
+            "the style-transfer benchmark's distance to the oracle. "
+            f"`BEST_EMBEDDING` is `{BEST_EMBEDDING}`; the benchmarks rank `{ranked[0]}` first, so this {verdict}.",
+            "", table, ""]

@@ -27,6 +27,17 @@ MAG_FLOOR = 1e-7
 BLOCK_S, BLOCK_HOP_S, ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU, LUFS_OFFSET = 0.4, 0.1, -70.0, -10.0, -0.691
 #: FFT size (frames) of the spectral-centroid analysis.
 CENTROID_FFT = 2048
+#: Spectral balance: FFT size (frames) of the long-term average spectrum, and the centres (Hz) of its
+#: 1/3-octave bands, 50 Hz to 16 kHz (base-2 centres 1000 * 2^(n/3)), each band +-1/6 octave wide.
+BALANCE_FFT = 16384
+THIRD_OCTAVES_HZ = tuple(1000.0 * 2 ** (n / 3) for n in range(-13, 13))
+#: Modulation spectrum: frame and hop (s) of the RMS envelope, centres (Hz) of the octave bands it is
+#: taken in (each +-1/2 octave), the modulation frequencies kept (Hz),
+#: the envelope's floor (dB below its band's peak) and the floor of the modulation magnitude (dB units).
+ENVELOPE_FRAME_S, ENVELOPE_HOP_S = 0.02, 0.01
+OCTAVES_HZ = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
+MODULATION_HZ = (0.5, 16.0)
+ENVELOPE_RANGE_DB, MODULATION_FLOOR = 60.0, 1e-3
 
 
 def _pair(estimate: Audio, target: Audio) -> tuple[np.ndarray, np.ndarray, int]:
@@ -141,6 +152,76 @@ def mfcc_distance(estimate: Audio, target: Audio) -> float:
     return float(np.linalg.norm(mean_mfcc(a, rate) - mean_mfcc(b, rate)))
 
 
+def band_levels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Long-term average spectrum of the mid of (channels, frames) audio in the ``THIRD_OCTAVES_HZ``
+    bands below Nyquist, in dB relative to the mean over those bands (a shape, not a level): the mean
+    power of ``BALANCE_FFT``-point Hann frames summed over each band's bins."""
+    power = np.mean(_magnitudes(samples.mean(axis=0, keepdims=True), BALANCE_FFT)[0] ** 2, axis=0)
+    freqs = np.fft.rfftfreq(BALANCE_FFT, 1 / sample_rate)
+    centres = [fc for fc in THIRD_OCTAVES_HZ if fc * 2 ** (1 / 6) < sample_rate / 2]
+    bands = [power[(freqs >= fc * 2 ** (-1 / 6)) & (freqs < fc * 2 ** (1 / 6))].sum() for fc in centres]
+    levels = 10 * np.log10(np.asarray(bands) + 1e-20)
+    return levels - levels.mean()
+
+
+def spectral_balance_distance(estimate: Audio, target: Audio) -> float:
+    """Mean absolute difference in dB of the level-aligned 1/3-octave spectra (``band_levels``) of
+    estimate and target: how far their tonal balance differs, whatever their levels."""
+    a, b, rate = _pair(estimate, target)
+    return float(np.mean(np.abs(band_levels(a, rate) - band_levels(b, rate))))
+
+
+def crest_factor(samples: np.ndarray) -> float:
+    """Crest factor in dB of the mid of (channels, frames) audio: its sample peak over its RMS."""
+    mid = samples.mean(axis=0)
+    return float(20 * np.log10((np.max(np.abs(mid)) + 1e-12) / (np.sqrt(np.mean(mid**2)) + 1e-12)))
+
+
+def crest_difference(estimate: Audio, target: Audio) -> float:
+    """Crest factor of the estimate minus the target's, in dB (negative: the estimate is more compressed)."""
+    a, b, _ = _pair(estimate, target)
+    return crest_factor(a) - crest_factor(b)
+
+
+def band_envelope(mid: np.ndarray, sample_rate: int, centre_hz: float) -> np.ndarray:
+    """RMS envelope in dB of mono ``mid`` at ``sample_rate`` Hz in the octave band around ``centre_hz``
+    (Butterworth band-pass, scipy order 4): one value per ``ENVELOPE_FRAME_S`` frame every
+    ``ENVELOPE_HOP_S`` seconds, floored ``ENVELOPE_RANGE_DB`` below its peak."""
+    edges = (centre_hz / np.sqrt(2), centre_hz * np.sqrt(2))
+    sos = signal.butter(4, edges, "bandpass", fs=sample_rate, output="sos")
+    frame, hop = round(ENVELOPE_FRAME_S * sample_rate), round(ENVELOPE_HOP_S * sample_rate)
+    power = np.mean(sliding_window_view(signal.sosfilt(sos, mid), frame)[::hop] ** 2, axis=-1)
+    envelope = 10 * np.log10(power + 1e-20)
+    return np.maximum(envelope, envelope.max() - ENVELOPE_RANGE_DB)
+
+
+def _modulation_db(envelope: np.ndarray) -> np.ndarray:
+    """Magnitude spectrum in dB of the mean-removed dB ``envelope`` (Hann window, divided by the
+    window's sum) at the modulation frequencies within ``MODULATION_HZ``."""
+    window = signal.get_window("hann", envelope.size)
+    magnitude = np.abs(np.fft.rfft((envelope - envelope.mean()) * window)) / window.sum()
+    freqs = np.fft.rfftfreq(envelope.size, ENVELOPE_HOP_S)
+    keep = (freqs >= MODULATION_HZ[0]) & (freqs <= MODULATION_HZ[1])
+    return 20 * np.log10(magnitude[keep] + MODULATION_FLOOR)
+
+
+def modulation_spectra(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Modulation spectra in dB, shaped (bands, modulation bins), of the mid of (channels, frames)
+    audio: ``_modulation_db`` of the ``band_envelope`` of each ``OCTAVES_HZ`` band whose upper edge
+    is below 0.45 times the rate."""
+    mid = samples.mean(axis=0)
+    centres = [fc for fc in OCTAVES_HZ if fc * np.sqrt(2) < 0.45 * sample_rate]
+    return np.stack([_modulation_db(band_envelope(mid, sample_rate, fc)) for fc in centres])
+
+
+def modulation_distance(estimate: Audio, target: Audio) -> float:
+    """Mean absolute difference in dB of the modulation spectra (``modulation_spectra``) of estimate
+    and target over bands and modulation frequencies; reverb and echoes fill the envelope's dips and
+    lower its modulation, so this measures a change of space and decay."""
+    a, b, rate = _pair(estimate, target)
+    return float(np.mean(np.abs(modulation_spectra(a, rate) - modulation_spectra(b, rate))))
+
+
 #: Metric key -> (function(estimate, target), unit, one line for people). Signed metrics are reported
 #: as absolute values by the benchmark.
 METRICS: dict[str, tuple[Callable[[Audio, Audio], float], str, str]] = {
@@ -148,6 +229,11 @@ METRICS: dict[str, tuple[Callable[[Audio, Audio], float], str, str]] = {
     "loudness_lu": (loudness_difference, "LU", "BS.1770 integrated loudness difference"),
     "centroid_hz": (centroid_difference, "Hz", "spectral centroid difference"),
     "mfcc": (mfcc_distance, "", "Euclidean distance of mean MFCCs 1-20"),
+    "spectral_db": (spectral_balance_distance, "dB", "mean |difference| of level-aligned 1/3-octave spectra "
+                    "50 Hz-16 kHz"),
+    "crest_db": (crest_difference, "dB", "crest factor (peak over RMS of the mid) difference"),
+    "decay_db": (modulation_distance, "dB", "mean |difference| of octave-band modulation spectra 0.5-16 Hz "
+                 "(space and decay)"),
 }
 
 

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..chains import load_chain
-from ..encoders import DEFAULT_METRIC, Encoder, load_encoder
+from ..encoders import Encoder, load_encoder
+from ..objective import DEFAULT_METRIC, load_objective
 from ..match import EXCERPT_S, match_audio
 from ..render import default_workers, render_generation
 from ..search import OPTIONS, Search
@@ -35,7 +36,7 @@ def run_speed(quick: bool = False, plot_dir: Path | None = None) -> Report:
 def _default_match(source, reference, quick: bool) -> dict:
     """The default ``stito match`` (builtin chain, default encoder, default options), fully run."""
     options = {"popsize": 8, "max_iter": 2} if quick else {}
-    encoder = load_encoder(DEFAULT_METRIC)
+    encoder = load_objective(DEFAULT_METRIC)
     start = time.perf_counter()
     result = match_audio(source, reference, load_chain("builtin"), encoder, **options)
     total = time.perf_counter() - start
@@ -54,7 +55,7 @@ def _paper_generation(source, quick: bool) -> dict:
     candidates = search.ask()
     with ThreadPoolExecutor(default_workers()) as pool:
         start = time.perf_counter()
-        rendered = render_generation(chain, source, candidates, pool)
+        rendered = render_generation(chain, [source], candidates, np.ones((popsize, len(chain.slots)), bool), pool)
         render_s = time.perf_counter() - start
     start = time.perf_counter()
     encoder.embed_audio(rendered[:embedded])

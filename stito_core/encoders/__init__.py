@@ -13,11 +13,11 @@ from .mir import MirEncoder
 
 #: The shipped AFx-Rep weights, trained by ``stito pretrain`` (see MODEL_CARD.md beside them).
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "afx_rep.pt"
-#: The metric ``stito match``, the daemon and the style-transfer benchmark search with when none is named,
-#: chosen by the benchmarks (benchmarks/RESULTS.md, "Default metric").
-DEFAULT_METRIC = "mir"
+#: The embedding that style classification plus parameter estimation rank first (benchmarks/RESULTS.md,
+#: "Embedding ranking"). The search's default metric is ``stito_core.objective.DEFAULT_METRIC``.
+BEST_EMBEDDING = "mir"
 
-__all__ = ["DEFAULT_METRIC", "Encoder", "load_encoder", "encoder_names"]
+__all__ = ["BEST_EMBEDDING", "Encoder", "load_encoder", "encoder_names"]
 
 
 def encoder_names() -> list[str]:

@@ -33,7 +33,7 @@ kind = "parametric_eq"
 search = ["band2_gain_db"]
 """
 TINY = ["--popsize", "8", "--max-iter", "2", "--excerpt", "1", "--seed", "1", "--quiet"]
-ROW_KEYS = {"effect", "name", "value", "normalized", "unit"}
+ROW_KEYS = {"effect", "name", "value", "normalized", "unit", "neutral", "enabled"}
 SUMMARY = re.compile(r"^similarity (-?\d+\.\d+) -> (-?\d+\.\d+)$")
 needs_zam_vst3 = pytest.mark.skipif(not Path("/usr/lib/vst3/ZamEQ2.vst3").exists(), reason="zam-plugins VST3 absent")
 
@@ -78,6 +78,9 @@ def _check_record(path: Path, inp: Path, ref: Path, chain: str = "tiny") -> dict
                                                                    ("parametric_eq", "band2_gain_db", "dB")]
     for row in rows:
         assert set(row) == ROW_KEYS and 0.0 <= row["normalized"] <= 1.0
+    assert set(record["economy"]) == {"effects_on", "neutral_distance", "effect_distance"}
+    assert set(record["verification"]) == {"unseen", "excerpt_s", "similarity_found", "similarity_neutral",
+                                           "amount", "action"}
     assert 0.0 <= rows[0]["value"] <= 24.0 and -18.0 <= rows[1]["value"] <= 18.0
     return record
 
@@ -294,8 +297,8 @@ def test_chains_builtin_shows_effects_and_ranges(capsys: pytest.CaptureFixture[s
     assert main(["chains", "builtin"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("<Chain 'builtin': distortion -> compressor -> parametric_eq -> delay -> reverb")
-    assert re.search(r"^\s+drive_db\s+0 \.\. 40\s+dB\s+linear\s+default 0$", out, re.M)
-    assert re.search(r"^\s+ratio\s+1 \.\. 20\s+log\s+default 1$", out, re.M)
+    assert re.search(r"^\s+drive_db\s+0 \.\. 40\s+dB\s+linear\s+default 0  neutral 0$", out, re.M)
+    assert re.search(r"^\s+ratio\s+1 \.\. 20\s+log\s+default 1  neutral 1$", out, re.M)
     assert len(re.findall(r"^\s+\w+\s+\S+ \.\. \S+", out, re.M)) == 31
 
 

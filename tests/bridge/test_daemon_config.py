@@ -78,7 +78,7 @@ def test_stito_serve_lists_configuration_problems_and_exits_2(tmp_path):
     assert result.returncode == 2
     assert "2 configuration problem(s)" in result.stderr
     assert "server/port: 'x' is not a whole number" in result.stderr
-    assert "encoder/name: unknown encoder 'mfc'. Did you mean 'mfcc'?" in result.stderr
+    assert "encoder/name: unknown metric 'mfc'. Did you mean 'mfcc'?" in result.stderr
 
 
 def test_docs_list_every_key_and_every_code():

@@ -108,3 +108,35 @@ def test_drum_fills_keep_the_grid():
         grid = len(next(iter(rows.values())))
         assert {len(row) for row in rows.values()} == {grid}
         assert {len(row) for row in data._fill(rows, grid).values()} == {grid}
+
+
+def _spy(calls: list, function):
+    """``function``, recording the positional arguments of every call in ``calls`` first."""
+    def spy(*args):
+        calls.append(args)
+        return function(*args)
+    return spy
+
+
+def test_sections_are_disjoint_parts_of_one_recording(monkeypatch):
+    """Every section is cut from one recording's files, each from its own part, and they differ."""
+    opened, cuts, files = [], [], data._files
+    monkeypatch.setattr(data, "_files", _spy(opened, files))
+    monkeypatch.setattr(data, "_window", _spy(cuts, data._window))
+    parts = data.sections("speech", 3, SECONDS, seed=4)
+    assert len(opened) == 1 and {paths for paths, *_ in cuts} == {files(*opened[0])}
+    assert [(part, parts) for _, part, parts, *_ in cuts] == [(0, 3), (1, 3), (2, 3)]
+    assert len({clip.samples.tobytes() for clip in parts}) == 3
+    assert all(clip.frames == round(SECONDS * 48000) for clip in parts)
+
+
+def test_sections_are_deterministic_for_a_seed():
+    first, again = data.sections("music", 2, SECONDS, seed=3), data.sections("music", 2, SECONDS, seed=3)
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(first, again))
+    others = [data.sections("music", 2, SECONDS, seed=seed)[0].samples.tobytes() for seed in range(4, 8)]
+    assert first[0].samples.tobytes() not in others
+
+
+def test_sections_longer_than_every_recording_are_refused():
+    with pytest.raises(StitoError, match="no drums recording holds 2 disjoint sections of 300 s"):
+        data.sections("drums", 2, 300.0)

@@ -16,15 +16,15 @@ def _reports(accuracy: dict[str, float], rho: dict[str, list[float]]) -> list[Re
 
 
 def test_the_section_ranks_encoders_and_names_the_winner(monkeypatch) -> None:
-    monkeypatch.setattr(results, "DEFAULT_METRIC", "mfcc")
+    monkeypatch.setattr(results, "BEST_EMBEDDING", "mfcc")
     reports = _reports({"afx-rep": 0.5, "afx-rep-untrained:small": 0.99, "mfcc": 0.7, "mir": 0.9},
                        {"afx-rep": [0.1, 0.3], "afx-rep-untrained:small": [0.9, 0.9], "mfcc": [0.2, math.nan],
                         "mir": [0.5, 0.4]})
     text = "\n".join(results.metric_choice(reports))
     assert "untrained" not in text  # the control is never a candidate
     assert text.index("| mir |") < text.index("| mfcc |") < text.index("| afx-rep |")
-    assert "rank `mir` first" in text and "set `DEFAULT_METRIC`" in text and "to `mir`" in text
-    monkeypatch.setattr(results, "DEFAULT_METRIC", "mir")
+    assert "rank `mir` first" in text and "set `BEST_EMBEDDING`" in text and "to `mir`" in text
+    monkeypatch.setattr(results, "BEST_EMBEDDING", "mir")
     assert "so this agrees" in "\n".join(results.metric_choice(reports))
 
 

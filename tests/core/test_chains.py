@@ -105,8 +105,9 @@ def test_describe_rows(name: str) -> None:
     rows = chain.describe(vector)
     assert len(rows) == len(chain.parameters)
     for row, spec, x in zip(rows, chain.parameters, vector):
-        assert set(row) == {"effect", "name", "value", "normalized", "unit"}
+        assert set(row) == {"effect", "name", "value", "normalized", "unit", "neutral", "enabled"}
         assert (row["effect"], row["name"], row["unit"]) == (spec.effect, spec.name, spec.unit)
+        assert row["enabled"] is True and row["neutral"] == pytest.approx(spec.neutral_value, abs=1e-6)
         assert row["normalized"] == pytest.approx(x, abs=1e-6)
         assert row["value"] == pytest.approx(spec.from_normalized(x), abs=1e-5)
 
@@ -469,3 +470,40 @@ def test_vst3_meters_are_not_parameters() -> None:
     names = {p.name for p in Vst3Effect("/usr/lib/vst3/ZamCompX2.vst3").parameters}
     assert "threshold_db" in names
     assert not {"gain_reduction_db", "output_level_db"} & names
+
+
+# --- neutral values and bypass -----------------------------------------------------------------
+
+def test_neutral_values_from_the_chain_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(COMPRESSOR + 'neutral = {threshold_db = -10}\n', encoding="utf-8")
+    chain = load_chain(path)
+    spec = chain.parameters[0]
+    assert spec.neutral_value == -10.0 and chain.parameters[1].neutral_value == chain.parameters[1].default
+    assert chain.neutral()[0] == pytest.approx(spec.to_normalized(-10.0))
+    row = chain.describe(chain.neutral())[0]
+    assert (row["value"], row["neutral"], row["enabled"]) == (pytest.approx(-10.0), -10.0, True)
+
+
+@pytest.mark.parametrize(("table", "expected"), [
+    ("neutral = {threshold_db = 5}", "neutral.threshold_db = 5 is outside -60..0 dB"),
+    ("neutral = {treshold_db = -3}", "unknown parameter 'treshold_db'. Did you mean 'threshold_db'?"),
+    ("fixed = {ratio = 2}\nneutral = {ratio = 1}", "neutral.ratio: the parameter is fixed"),
+    ("neutral = 3", "'neutral' must be a table")])
+def test_bad_neutral_values_are_refused(tmp_path: Path, table: str, expected: str) -> None:
+    assert expected in _error(tmp_path, COMPRESSOR + table + "\n")
+
+
+def test_a_switched_off_effect_is_skipped_and_reads_neutral() -> None:
+    chain = _chain("builtin")
+    audio = as_audio(music(1.0, seed=4))
+    vector = np.full(len(chain.parameters), 0.9)
+    off = [False] * len(chain.slots)
+    np.testing.assert_array_equal(chain.render(audio, vector, off).samples, audio.samples)
+    rows = chain.describe(vector, off)
+    assert all(not r["enabled"] and r["value"] == pytest.approx(r["neutral"], abs=1e-4) for r in rows)
+    assert chain.economy(vector, off) == {"effects_on": 0, "neutral_distance": 0.0, "effect_distance": 0.0}
+    only_eq = [s.effect.name == "parametric_eq" for s in chain.slots]
+    assert chain.economy(vector, only_eq)["effects_on"] == 1
+    with pytest.raises(ChainError, match="has 5 effects, got 2 on/off flags"):
+        chain.render(audio, vector, [True, False])

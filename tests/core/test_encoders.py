@@ -288,9 +288,9 @@ def test_missing_shipped_weights_are_a_clear_error(tmp_path: Path, monkeypatch: 
         load_encoder(None)
 
 
-def test_the_default_metric_is_one_load_encoder_knows() -> None:
-    assert encoders_module.DEFAULT_METRIC in encoder_names()
-    assert load_encoder(encoders_module.DEFAULT_METRIC).name == encoders_module.DEFAULT_METRIC
+def test_the_best_embedding_is_one_load_encoder_knows() -> None:
+    assert encoders_module.BEST_EMBEDDING in encoder_names()
+    assert load_encoder(encoders_module.BEST_EMBEDDING).name == encoders_module.BEST_EMBEDDING
 
 
 def test_shipped_weights_are_loaded_when_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

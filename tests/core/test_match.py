@@ -13,10 +13,14 @@ from stito_core.chain import Chain
 from stito_core.encoders.base import Encoder
 from stito_core.errors import AudioError, CancelledError, SearchError
 from stito_core.metric import cosine
+from stito_core.objective import FREE
 from tests.helpers import music
 
 RATE = 22050
 SECONDS = 2.5
+#: The paper's unconstrained search (no price, no bypass gates, no do-no-harm check, start at 0.5): what
+#: these tests of the loop itself recover known settings with.
+PAPER = {"price": FREE, "bypass": False, "check": False, "x0": 0.5}
 
 EQ_TOML = """name = "eq-only"
 [[effect]]
@@ -68,7 +72,7 @@ def drive_eq(tmp_path_factory: pytest.TempPathFactory, source: np.ndarray, mfcc:
     reference = _reference(chain, [30.0, 12.0])
     reports: list[Progress] = []
     result = match(source, reference, RATE, chain, mfcc, popsize=12, max_iter=10, excerpt_s=SECONDS, seed=0,
-                   progress=reports.append)
+                   progress=reports.append, **PAPER)
     return chain, reference, result, reports
 
 
@@ -77,7 +81,8 @@ def drive_eq(tmp_path_factory: pytest.TempPathFactory, source: np.ndarray, mfcc:
 
 def test_recovers_an_eq_gain(tmp_path: Path, source: np.ndarray, mfcc: Encoder) -> None:
     chain = _chain(tmp_path, EQ_TOML)
-    result = match(source, _reference(chain, [-12.0]), RATE, chain, mfcc, popsize=8, max_iter=8, excerpt_s=2.0)
+    result = match(source, _reference(chain, [-12.0]), RATE, chain, mfcc, popsize=8, max_iter=8, excerpt_s=2.0,
+                   **PAPER)
     (row,) = result.parameters
     assert row["value"] == pytest.approx(-12.0, abs=3.0)  # the search starts at 0 dB
     assert result.similarity_after > result.similarity_before
@@ -116,7 +121,8 @@ def test_result_rows_follow_the_chain_order(drive_eq) -> None:
     assert [(r["effect"], r["name"], r["unit"]) for r in result.parameters] == [
         ("distortion", "drive_db", "dB"), ("parametric_eq", "band2_gain_db", "dB")]
     for row, spec, x in zip(result.parameters, chain.parameters, result.normalized, strict=True):
-        assert set(row) == {"effect", "name", "value", "normalized", "unit"}
+        assert set(row) == {"effect", "name", "value", "normalized", "unit", "neutral", "enabled"}
+        assert row["enabled"] is True and row["neutral"] == spec.neutral_value
         assert 0.0 <= row["normalized"] <= 1.0 and row["normalized"] == pytest.approx(x, abs=1e-6)
         assert row["value"] == pytest.approx(spec.from_normalized(x), abs=1e-5)
         assert isinstance(row["value"], float)
@@ -204,3 +210,79 @@ def test_bad_arrays_name_the_input_or_reference(tmp_path: Path, source: np.ndarr
         match(source, np.zeros_like(source), RATE, chain, mfcc)
     with pytest.raises(AudioError, match="^input: samples shaped"):
         match(source.T, source, RATE, chain, mfcc)
+
+
+# --- the default match: neutral start, price, bypass, do no harm ---------------------------------
+
+QUICK_DEFAULT = {"popsize": 12, "max_iter": 5, "seed": 0, "excerpt_s": 1.5}
+
+
+def test_a_neutral_reference_returns_neutral_settings(source: np.ndarray) -> None:
+    """The input itself as the reference: nothing to change, so every effect stays off."""
+    chain = load_chain("builtin")
+    result = match(source, source, RATE, chain, **QUICK_DEFAULT)
+    assert result.economy["effects_on"] == 0 and result.economy["neutral_distance"] == 0.0
+    assert not any(result.enabled) and all(not row["enabled"] for row in result.parameters)
+    np.testing.assert_allclose(result.normalized, chain.neutral())
+    np.testing.assert_array_equal(result.audio.samples, source)
+
+
+def test_another_section_as_reference_stays_near_neutral() -> None:
+    recording = music(2 * SECONDS, rate=RATE, seed=3)
+    half = recording.shape[1] // 2
+    result = match(recording[:, :half], recording[:, half:], RATE, "builtin", **QUICK_DEFAULT)
+    assert result.economy["neutral_distance"] < 0.05
+
+
+def test_a_reverb_only_reference_moves_no_eq_band(source: np.ndarray) -> None:
+    import pedalboard as pb
+
+    wet = pb.Reverb(room_size=0.8, wet_level=0.5, dry_level=1.0)(music(SECONDS, rate=RATE, seed=7), RATE)
+    result = match(source, wet, RATE, "builtin", **{**QUICK_DEFAULT, "max_iter": 8})
+    gains = [row["value"] for row in result.parameters if row["effect"] == "parametric_eq" and
+             row["name"].endswith("_gain_db")]
+    assert max(abs(g) for g in gains) <= 6.0, gains
+
+
+class _Scored:
+    """A stand-in for the match's scoring: fixed (similarity, score) per setting, in the order tried."""
+
+    def __init__(self, chain: Chain, scores: list[float]) -> None:
+        self.chain, self._scores = chain, np.array(scores)
+        self.excerpt = Audio(np.zeros((2, RATE), np.float32), RATE)
+
+    def scores(self, settings):
+        assert len(settings) == len(self._scores)
+        return self._scores, self._scores
+
+
+def _found(chain: Chain):
+    from stito_core.match import Setting
+
+    return Setting(np.ones(len(chain.parameters)), np.ones(len(chain.slots), bool))
+
+
+@pytest.mark.parametrize(("scores", "action", "amount"), [
+    ([0.9, 0.8, 0.7, 0.6, 0.5], "kept", 1.0),
+    ([0.4, 0.45, 0.6, 0.55, 0.5], "scaled", 0.5),
+    ([0.4, 0.41, 0.42, 0.43, 0.5], "neutral", 0.0)])
+def test_do_no_harm_backs_off_when_the_found_setting_loses_on_unheard_audio(tmp_path: Path, scores, action,
+                                                                             amount) -> None:
+    """Tried in order: found, 0.75, 0.5, 0.25 of the way, neutral; the first that beats neutral is kept."""
+    from stito_core.match import verify
+
+    chain = _chain(tmp_path, DRIVE_EQ_TOML)
+    heard, unheard = _Scored(chain, [0.0] * 5), _Scored(chain, scores)
+    kept, record = verify(heard, _found(chain), unheard)
+    assert (record["action"], record["amount"], record["unseen"]) == (action, amount, True)
+    expected = chain.neutral() + amount * (1 - chain.neutral())
+    np.testing.assert_allclose(kept.normalized, expected)
+    assert kept.enabled.any() == (action != "neutral")
+
+
+def test_without_unheard_audio_the_check_uses_the_searched_excerpt(tmp_path: Path) -> None:
+    from stito_core.match import verify
+
+    chain = _chain(tmp_path, DRIVE_EQ_TOML)
+    _, record = verify(_Scored(chain, [0.9, 0.8, 0.7, 0.6, 0.5]), _found(chain), None)
+    assert record["unseen"] is False and record["action"] == "kept"

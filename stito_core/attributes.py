@@ -1,0 +1,149 @@
+"""Production attributes that survive a change of content: tone, dynamics, space and stereo width.
+
+Each attribute group is a few broad measurements of one excerpt, all from one STFT of its mid signal
+(frames of about 43 ms, hop a quarter of that) plus the side/mid energy: octave-band balance rather than
+fine bands, crest factor and short-term level spread, how far the level can fall within 50/200/500 ms
+and how deep the quiet moments are (what reverb and delay fill in), and the side-to-mid ratio. Every
+row of ``FEATURES`` says its unit, which group it belongs to, and two numbers the objective uses: the
+``tolerance`` below which a difference is taken as content rather than processing, and the ``scale``
+that makes a difference beyond it one unit of distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .audio import Audio
+
+#: Attribute groups, in the order producers name them (and ``--match`` will).
+GROUPS = ("tone", "dynamics", "space", "width")
+#: Analysis frame length in seconds (rounded to a power of two in frames) and hops per frame.
+FRAME_S, HOPS_PER_FRAME = 0.043, 4
+#: Frames more than this many dB below the loudest frame are left out of level and spectral statistics.
+ACTIVE_DB = 45.0
+#: Octave-band centres (Hz) of the tone balance; each band spans centre / sqrt(2) to centre * sqrt(2).
+OCTAVES_HZ = (63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
+#: Fractions of the long-term power below the low and high spectral edges.
+EDGES = (0.02, 0.98)
+#: Horizons (seconds) over which the steepest level falls are measured, and which percentile counts.
+FALL_S, FALL_PERCENTILE = (0.05, 0.2, 0.5), 3.0
+#: Bands (Hz) whose level envelopes the space and level-spread measures average: measured per band, they
+#: do not move when an EQ changes a band's gain.
+ENVELOPE_BANDS_HZ = ((125.0, 500.0), (500.0, 2000.0), (2000.0, 8000.0))
+#: Floor and ceiling (dB) of every level difference and of the side-to-mid ratio.
+FLOOR_DB, WIDTH_DB = -60.0, (-40.0, 10.0)
+EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One measurement: its group, unit, content tolerance and the scale of one unit of distance."""
+
+    group: str
+    unit: str
+    tolerance: float
+    scale: float
+
+
+#: Feature name -> its row, in vector order.
+FEATURES: dict[str, Feature] = {
+    **{f"band_{hz:g}hz_db": Feature("tone", "dB re total", 4.0, 6.0) for hz in OCTAVES_HZ},
+    "tilt_db_per_oct": Feature("tone", "dB/octave", 0.5, 1.0),
+    "low_edge_oct": Feature("tone", "log2 Hz", 0.3, 0.5),
+    "high_edge_oct": Feature("tone", "log2 Hz", 0.5, 0.5),
+    "crest_db": Feature("dynamics", "dB", 1.0, 3.0),
+    "level_spread_db": Feature("dynamics", "dB", 1.5, 3.0),
+    **{f"fall_{1000 * s:g}ms_db": Feature("space", "dB", 3.0, 5.0) for s in FALL_S},
+    "floor_db": Feature("space", "dB", 4.0, 6.0),
+    "width_db": Feature("width", "dB", 2.0, 4.0),
+}
+NAMES = tuple(FEATURES)
+TOLERANCE = np.array([f.tolerance for f in FEATURES.values()])
+SCALE = np.array([f.scale for f in FEATURES.values()])
+#: Group name -> boolean mask over ``NAMES``.
+MASKS = {g: np.array([f.group == g for f in FEATURES.values()]) for g in GROUPS}
+
+
+def measure(items: Sequence[Audio]) -> np.ndarray:
+    """Attribute vectors (items, len(FEATURES)) of stereo-or-mono excerpts at one rate, each in its unit."""
+    return np.stack([_measure(a) for a in items])
+
+
+def measure_pooled(items: Sequence[Audio]) -> np.ndarray:
+    """One attribute vector for several excerpts of one recording: their features averaged by length."""
+    weights = np.array([a.frames for a in items], dtype=np.float64)
+    return weights @ measure(items) / weights.sum()
+
+
+def _measure(audio: Audio) -> np.ndarray:
+    """The ``FEATURES`` vector of one excerpt."""
+    stereo = audio.stereo().samples.astype(np.float64)
+    mid, side = stereo.mean(axis=0), (stereo[0] - stereo[1]) / 2
+    frame = 2 ** int(round(np.log2(FRAME_S * audio.sample_rate)))
+    power = _spectrogram(mid, frame)
+    level = _decibels(power.sum(axis=-1))
+    spectrum = power[level > level.max() - ACTIVE_DB].sum(axis=0)
+    freqs = np.fft.rfftfreq(frame, 1.0 / audio.sample_rate)
+    hop_s = frame / HOPS_PER_FRAME / audio.sample_rate
+    envelopes = [_decibels(power[:, (freqs >= lo) & (freqs < hi)].sum(axis=-1)) for lo, hi in ENVELOPE_BANDS_HZ]
+    spread = np.mean([_spread(e) for e in envelopes])
+    space = np.mean([_space(e, hop_s) for e in envelopes], axis=0)
+    return np.concatenate([_tone(spectrum, freqs), [_crest_db(mid), spread], space, [_width_db(mid, side)]])
+
+
+def _spectrogram(x: np.ndarray, frame: int) -> np.ndarray:
+    """Power spectrogram (time, bins) of Hann frames, hop ``frame / HOPS_PER_FRAME``."""
+    x = np.pad(x, (frame // 2, frame // 2))
+    framed = sliding_window_view(x, frame)[:: frame // HOPS_PER_FRAME]
+    spectrum = scipy.fft.rfft(framed * np.hanning(frame), axis=-1, workers=1)
+    return spectrum.real**2 + spectrum.imag**2
+
+
+def _decibels(power: np.ndarray) -> np.ndarray:
+    """``power`` in dB, floored ``FLOOR_DB`` below its maximum."""
+    level = 10 * np.log10(power + EPS)
+    return np.maximum(level, level.max() + FLOOR_DB)
+
+
+def _tone(spectrum: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """Octave-band levels re their total (dB), their tilt (dB per octave) and the spectral edges (log2 Hz)."""
+    bands = np.array([spectrum[(freqs >= hz / np.sqrt(2)) & (freqs < hz * np.sqrt(2))].sum() for hz in OCTAVES_HZ])
+    band_db = np.maximum(10 * np.log10(bands / (bands.sum() + EPS) + EPS), FLOOR_DB)
+    tilt = np.polyfit(np.log2(OCTAVES_HZ), band_db, 1)[0]
+    cumulative = np.cumsum(spectrum) / (spectrum.sum() + EPS)
+    edges = [np.log2(freqs[min(int(np.searchsorted(cumulative, q)), len(freqs) - 1)] + 1.0) for q in EDGES]
+    return np.array([*band_db, tilt, *edges])
+
+
+def _crest_db(mid: np.ndarray) -> float:
+    """Crest factor: peak over RMS, in dB."""
+    return float(20 * np.log10(np.max(np.abs(mid)) + EPS) - 10 * np.log10(np.mean(mid**2) + EPS))
+
+
+def _spread(level: np.ndarray) -> float:
+    """Spread of a level envelope's active frames (within ``ACTIVE_DB`` of its loudest): 90th minus 30th
+    percentile, in dB."""
+    return float(np.subtract(*np.percentile(level[level > level.max() - ACTIVE_DB], [90, 30])))
+
+
+def _space(level: np.ndarray, hop_s: float) -> np.ndarray:
+    """The steepest falls of a level envelope over each ``FALL_S`` horizon (dB, negative) from frames within
+    ``ACTIVE_DB`` of the loudest, and the floor: the 10th percentile level re the 95th (dB)."""
+    loud = level > level.max() - ACTIVE_DB
+    falls = []
+    for seconds in FALL_S:
+        lag = max(1, int(round(seconds / hop_s)))
+        drop = level[lag:] - level[:-lag] if level.size > lag else np.zeros(1)
+        falls.append(np.percentile(drop[loud[:-lag]] if loud[:-lag].any() else drop, FALL_PERCENTILE))
+    floor = np.subtract(*np.percentile(level, [10, 95]))
+    return np.maximum(np.array([*falls, floor]), FLOOR_DB)
+
+
+def _width_db(mid: np.ndarray, side: np.ndarray) -> float:
+    """Side-to-mid energy ratio in dB, clipped to ``WIDTH_DB`` (dual mono sits at the floor)."""
+    return float(np.clip(10 * np.log10((np.mean(side**2) + EPS) / (np.mean(mid**2) + EPS)), *WIDTH_DB))

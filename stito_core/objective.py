@@ -1,0 +1,137 @@
+"""What the search maximises: how close a candidate sounds to the reference, minus a price on processing.
+
+Two families share one interface. ``AttributeObjective`` (the default, ``"attributes"``) compares the
+production attributes of :mod:`stito_core.attributes` group by group, ignoring differences within each
+feature's content tolerance; ``EmbeddingObjective`` is the paper's cosine between embeddings of any
+encoder (``afx-rep``, ``mfcc``, ``mir`` or a checkpoint). Both score in [0, 1], higher is better. The
+:class:`Price` is the same for every objective: processing has to buy its similarity.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import attributes
+from .audio import Audio
+from .encoders import Encoder, encoder_names, load_encoder
+from .errors import SearchError
+from .metric import cosine
+
+#: The objective ``stito match``, the daemon and the benchmarks search with when none is named, chosen by
+#: the style-transfer benchmark (distance to the oracle; benchmarks/RESULTS.md).
+DEFAULT_METRIC = "attributes"
+
+__all__ = ["DEFAULT_METRIC", "AttributeObjective", "EmbeddingObjective", "Objective", "Price", "load_objective"]
+
+
+class Objective(ABC):
+    """Similarity in [0, 1] (higher is closer) of candidates to a target made from reference excerpts."""
+
+    name: str
+
+    @abstractmethod
+    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
+        """What to aim for, made once from one or more excerpts of the reference."""
+
+    @abstractmethod
+    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
+        """(len(items),) similarity of each item to ``target``."""
+
+    def aim(self, target: np.ndarray, excerpt: Audio, whole: np.ndarray) -> np.ndarray:
+        """The target for candidates rendered from ``excerpt`` of an input whose own target is ``whole``
+        (``self.target`` of sections of the whole input). Embeddings: the target itself."""
+        return target
+
+
+class EmbeddingObjective(Objective):
+    """Cosine similarity between an encoder's embeddings; the target is the mean embedding."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder, self.name = encoder, encoder.name
+
+    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
+        return self.encoder.embed_audio(excerpts).mean(axis=0)
+
+    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
+        return cosine(self.encoder.embed_audio(items), target)
+
+
+class AttributeObjective(Objective):
+    """1 / (1 + distance): the weighted mean over attribute groups of the mean squared excess of each
+    feature's difference beyond its content tolerance, in units of its scale (``attributes.FEATURES``)."""
+
+    name = "attributes"
+
+    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+        self.weights = check_weights(weights or {g: 1.0 for g in attributes.GROUPS})
+
+    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
+        return attributes.measure_pooled(excerpts)
+
+    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + self.distance(attributes.measure(items), target))
+
+    def aim(self, target: np.ndarray, excerpt: Audio, whole: np.ndarray) -> np.ndarray:
+        """The target shifted by how the excerpt differs from the whole input, so that a candidate is judged
+        by the change it makes (which carries over to the whole input) and not by the excerpt's content."""
+        return target + attributes.measure([excerpt])[0] - whole
+
+    def group_distances(self, features: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+        """Group -> (items,) mean squared excess beyond tolerance, in scale units (0 = within tolerance)."""
+        excess = np.maximum(np.abs(features - target) - attributes.TOLERANCE, 0.0) / attributes.SCALE
+        return {g: np.mean(excess[:, mask] ** 2, axis=1) for g, mask in attributes.MASKS.items()}
+
+    def distance(self, features: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """(items,) weighted mean of the group distances."""
+        groups = self.group_distances(features, target)
+        total = sum(self.weights.values())
+        return sum(w * groups[g] for g, w in self.weights.items()) / total
+
+
+def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Attribute-group weights: known groups, non-negative numbers, not all zero."""
+    unknown = sorted(set(weights) - set(attributes.GROUPS))
+    if unknown:
+        raise SearchError(f"unknown attribute group '{unknown[0]}'; valid: {', '.join(attributes.GROUPS)}")
+    if any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or not sum(weights.values()):
+        raise SearchError(f"attribute weights {dict(weights)}: give non-negative numbers, at least one above 0")
+    return {g: float(weights.get(g, 0.0)) for g in attributes.GROUPS if weights.get(g, 0.0) > 0}
+
+
+@dataclass(frozen=True)
+class Price:
+    """What processing costs, in similarity units: ``per_effect`` for each effect switched on, plus
+    ``per_distance`` times the sum over effects of each one's mean absolute distance of its parameters
+    from neutral (normalised 0-1; see :meth:`Chain.economy`)."""
+
+    per_effect: float = 0.01
+    per_distance: float = 0.3
+
+    def cost(self, distance: np.ndarray, effects_on: np.ndarray) -> np.ndarray:
+        """(candidates,) price of candidates with ``distance`` (summed per effect) from neutral and
+        ``effects_on`` effects on."""
+        return self.per_effect * np.asarray(effects_on, dtype=np.float64) + self.per_distance * np.asarray(distance)
+
+
+#: No price at all: the paper's unconstrained search.
+FREE = Price(0.0, 0.0)
+
+
+def metric_names() -> list[str]:
+    """Names ``load_objective`` accepts besides checkpoint paths."""
+    return ["attributes", *encoder_names()]
+
+
+def load_objective(name: str | Objective | Encoder | None = None) -> Objective:
+    """``None``: ``DEFAULT_METRIC``; ``"attributes"``: the attribute objective; an encoder, or any name
+    or checkpoint path that :func:`stito_core.encoders.load_encoder` takes, as an embedding objective."""
+    if isinstance(name, Objective):
+        return name
+    if isinstance(name, Encoder):
+        return EmbeddingObjective(name)
+    name = name or DEFAULT_METRIC
+    return AttributeObjective() if name == "attributes" else EmbeddingObjective(load_encoder(name))

@@ -1,0 +1,94 @@
+"""The attribute objective: features that measure production, content tolerances, the price, and loading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pedalboard as pb
+import pytest
+
+from stito_core import attributes
+from stito_core.audio import Audio
+from stito_core.errors import SearchError
+from stito_core.objective import (DEFAULT_METRIC, AttributeObjective, EmbeddingObjective, Price, load_objective,
+                                  metric_names)
+from tests.helpers import music
+
+RATE = 22050
+
+
+@pytest.fixture(scope="module")
+def dry() -> Audio:
+    return Audio(music(3.0, rate=RATE, seed=2).astype(np.float32), RATE)
+
+
+def _through(audio: Audio, *plugins: pb.Plugin) -> Audio:
+    return audio.with_samples(pb.Pedalboard(list(plugins))(audio.samples, RATE))
+
+
+def _feature(audio: Audio, name: str) -> float:
+    return float(attributes.measure([audio])[0][attributes.NAMES.index(name)])
+
+
+def test_a_gain_change_moves_no_attribute(dry):
+    quieter = dry.with_samples(dry.samples * 0.25)
+    assert np.allclose(attributes.measure([quieter]), attributes.measure([dry]), atol=1e-6)
+
+
+def test_each_attribute_moves_with_its_effect(dry):
+    assert _feature(_through(dry, pb.LowpassFilter(1500)), "high_edge_oct") < _feature(dry, "high_edge_oct") - 0.5
+    assert _feature(_through(dry, pb.Distortion(25)), "crest_db") < _feature(dry, "crest_db") - 3.0
+    squeezed = _through(dry, pb.Compressor(-30, 8, 10, 200))
+    assert _feature(squeezed, "level_spread_db") < _feature(dry, "level_spread_db") - 2.0
+    hall = _through(dry, pb.Reverb(room_size=0.9, wet_level=0.5))
+    assert _feature(hall, "floor_db") > _feature(dry, "floor_db") + 3.0
+
+
+def test_space_envelopes_ignore_an_eq(dry):
+    """Space is measured per band, so a static band gain leaves it where it was."""
+    shelf = _through(dry, pb.HighShelfFilter(4000, 9.0))
+    space = attributes.MASKS["space"]
+    assert np.allclose(attributes.measure([shelf])[0][space], attributes.measure([dry])[0][space], atol=1.5)
+
+
+def test_differences_within_tolerance_cost_nothing(dry):
+    objective = AttributeObjective()
+    target = objective.target([dry])
+    assert objective.similarity([dry], target)[0] == pytest.approx(1.0)
+    nudged = target + 0.9 * attributes.TOLERANCE
+    assert objective.similarity([dry], nudged)[0] == pytest.approx(1.0)
+    assert objective.similarity([dry], target + 2 * attributes.TOLERANCE)[0] < 1.0
+
+
+def test_aim_judges_the_change_not_the_excerpt(dry):
+    """An excerpt that differs from the whole input, left unprocessed, scores exactly as the whole does."""
+    objective = AttributeObjective()
+    reference = objective.target([_through(dry, pb.LowpassFilter(1000))])
+    whole = objective.target([dry])
+    excerpt = dry.with_samples(dry.samples[:, : RATE])
+    aim = objective.aim(reference, excerpt, whole)
+    expected = 1 / (1 + objective.distance(whole[None], reference))
+    assert objective.similarity([excerpt], aim)[0] == pytest.approx(expected[0])
+
+
+def test_weights_choose_the_groups(dry):
+    dark = _through(dry, pb.LowpassFilter(800))
+    target = AttributeObjective().target([dark])
+    assert AttributeObjective({"space": 1.0}).similarity([dry], target)[0] > AttributeObjective(
+        {"tone": 1.0}).similarity([dry], target)[0]
+    with pytest.raises(SearchError, match="unknown attribute group 'colour'"):
+        AttributeObjective({"colour": 1.0})
+    with pytest.raises(SearchError, match="at least one above 0"):
+        AttributeObjective({"tone": 0.0})
+
+
+def test_price_counts_effects_and_distance():
+    price = Price(per_effect=0.01, per_distance=0.5)
+    assert price.cost(np.array([0.0, 0.2]), np.array([0, 2])).tolist() == pytest.approx([0.0, 0.12])
+
+
+def test_load_objective_by_name():
+    assert DEFAULT_METRIC == "attributes" and DEFAULT_METRIC in metric_names()
+    assert isinstance(load_objective(None), AttributeObjective)
+    embedding = load_objective("mfcc")
+    assert isinstance(embedding, EmbeddingObjective) and embedding.name == "mfcc"
+    assert load_objective(embedding) is embedding
