@@ -11,6 +11,7 @@ that makes a difference beyond it one unit of distance.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,32 +83,45 @@ def measure_pooled(items: Sequence[Audio]) -> np.ndarray:
 
 def _measure(audio: Audio) -> np.ndarray:
     """The ``FEATURES`` vector of one excerpt."""
-    stereo = audio.stereo().samples.astype(np.float64)
+    stereo = audio.stereo().samples
     mid, side = stereo.mean(axis=0), (stereo[0] - stereo[1]) / 2
     frame = 2 ** int(round(np.log2(FRAME_S * audio.sample_rate)))
     power = _spectrogram(mid, frame)
     level = _decibels(power.sum(axis=-1))
-    spectrum = power[level > level.max() - ACTIVE_DB].sum(axis=0)
+    spectrum = power[level > level.max() - ACTIVE_DB].sum(axis=0, dtype=np.float64)
     freqs = np.fft.rfftfreq(frame, 1.0 / audio.sample_rate)
     hop_s = frame / HOPS_PER_FRAME / audio.sample_rate
-    envelopes = [_decibels(power[:, (freqs >= lo) & (freqs < hi)].sum(axis=-1)) for lo, hi in ENVELOPE_BANDS_HZ]
+    envelopes = _decibels(power @ _band_matrix(frame, audio.sample_rate)).T
     spread = np.mean([_spread(e) for e in envelopes])
     space = np.mean([_space(e, hop_s) for e in envelopes], axis=0)
     return np.concatenate([_tone(spectrum, freqs), [_crest_db(mid), spread], space, [_width_db(mid, side)]])
 
 
 def _spectrogram(x: np.ndarray, frame: int) -> np.ndarray:
-    """Power spectrogram (time, bins) of Hann frames, hop ``frame / HOPS_PER_FRAME``."""
-    x = np.pad(x, (frame // 2, frame // 2))
+    """Power spectrogram (time, bins), float32, of Hann frames, hop ``frame / HOPS_PER_FRAME``."""
+    x = np.pad(x.astype(np.float32), (frame // 2, frame // 2))
     framed = sliding_window_view(x, frame)[:: frame // HOPS_PER_FRAME]
-    spectrum = scipy.fft.rfft(framed * np.hanning(frame), axis=-1, workers=1)
+    spectrum = scipy.fft.rfft(framed * _window(frame), axis=-1, workers=1)
     return spectrum.real**2 + spectrum.imag**2
 
 
+@functools.lru_cache(maxsize=8)
+def _window(frame: int) -> np.ndarray:
+    """A float32 Hann window of ``frame`` samples."""
+    return np.hanning(frame).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _band_matrix(frame: int, sample_rate: int) -> np.ndarray:
+    """(bins, len(ENVELOPE_BANDS_HZ)) 0/1 float32 matrix summing FFT bins into the envelope bands."""
+    freqs = np.fft.rfftfreq(frame, 1.0 / sample_rate)
+    return np.stack([(freqs >= lo) & (freqs < hi) for lo, hi in ENVELOPE_BANDS_HZ], axis=1).astype(np.float32)
+
+
 def _decibels(power: np.ndarray) -> np.ndarray:
-    """``power`` in dB, floored ``FLOOR_DB`` below its maximum."""
-    level = 10 * np.log10(power + EPS)
-    return np.maximum(level, level.max() + FLOOR_DB)
+    """``power`` in dB, floored ``FLOOR_DB`` below its maximum over the first axis."""
+    level = 10 * np.log10(power.astype(np.float64) + EPS)
+    return np.maximum(level, level.max(axis=0) + FLOOR_DB)
 
 
 def _tone(spectrum: np.ndarray, freqs: np.ndarray) -> np.ndarray:
@@ -122,7 +136,7 @@ def _tone(spectrum: np.ndarray, freqs: np.ndarray) -> np.ndarray:
 
 def _crest_db(mid: np.ndarray) -> float:
     """Crest factor: peak over RMS, in dB."""
-    return float(20 * np.log10(np.max(np.abs(mid)) + EPS) - 10 * np.log10(np.mean(mid**2) + EPS))
+    return float(20 * np.log10(np.max(np.abs(mid)) + EPS) - 10 * np.log10(np.mean(np.square(mid, dtype=np.float64)) + EPS))
 
 
 def _spread(level: np.ndarray) -> float:
@@ -146,4 +160,5 @@ def _space(level: np.ndarray, hop_s: float) -> np.ndarray:
 
 def _width_db(mid: np.ndarray, side: np.ndarray) -> float:
     """Side-to-mid energy ratio in dB, clipped to ``WIDTH_DB`` (dual mono sits at the floor)."""
-    return float(np.clip(10 * np.log10((np.mean(side**2) + EPS) / (np.mean(mid**2) + EPS)), *WIDTH_DB))
+    side_power, mid_power = np.mean(np.square(side, dtype=np.float64)), np.mean(np.square(mid, dtype=np.float64))
+    return float(np.clip(10 * np.log10((side_power + EPS) / (mid_power + EPS)), *WIDTH_DB))

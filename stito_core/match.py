@@ -112,7 +112,7 @@ class Setting:
 @dataclass
 class _Problem:
     """What one match scores against: the chain, the objective and its target, the price, and the
-    excerpts of the input that the search renders."""
+    excerpt of the input that the search renders, with the aim for it."""
 
     chain: Chain
     objective: Objective
@@ -130,7 +130,7 @@ class _Problem:
                                     self.pool)
         sims = self.clock.timed("embed_s", self.objective.similarity, rendered, self.aim)
         economy = [self.chain.economy(p, f) for p, f in zip(params, flags)]
-        price = self.price.cost(np.array([e["effect_distance"] for e in economy]),
+        price = self.price.cost(np.array([e["total_distance"] for e in economy]),
                                 np.array([e["effects_on"] for e in economy]))
         return sims, sims - price
 
@@ -159,7 +159,7 @@ def _windows(source: Audio, excerpt_s: float) -> tuple[Audio, Audio | None]:
     return heard, unheard if unheard.duration_s >= MIN_EXCERPT_S else None
 
 
-def _search(problem: _Problem, search: Search, bypass: bool, start: float, neutral: tuple[Setting, float],
+def _search(problem: _Problem, search: Search, bypass: bool, started: float, neutral: tuple[Setting, float],
             progress: Callable[[Progress], None] | None, cancelled: Callable[[], bool] | None) -> tuple[Setting, float]:
     """Run the ask/tell loop; returns the best setting by score (``neutral``, the untouched input with its
     similarity, unless something beats it) and its similarity."""
@@ -177,15 +177,15 @@ def _search(problem: _Problem, search: Search, bypass: bool, start: float, neutr
         problem.clock.timed("optimizer_s", search.tell, candidates, scores)
         if progress is not None:
             progress(Progress(len(search.history), search.options["max_iter"], best_similarity,
-                              search.result.evaluations, time.perf_counter() - start))
+                              search.result.evaluations, time.perf_counter() - started))
     return best, best_similarity
 
 
 def verify(problem: _Problem, found: Setting, unheard: _Problem | None) -> tuple[Setting, dict[str, Any]]:
-    """Do no harm: score the found setting on ``unheard`` (the problem of an excerpt of the input the search
-    did not use; the searched excerpt's when there is none) against neutral. When it does not beat neutral there, try it
-    at ``AMOUNTS`` of the way from neutral, and fall back to neutral when none does. Returns the setting
-    to keep and the record for the parameter file."""
+    """Do no harm: score the found setting against neutral on ``unheard`` (the problem of an excerpt of the
+    input the search did not use; the searched excerpt's when there is none). When it does not beat
+    neutral there, try it at ``AMOUNTS`` of the way from neutral, and fall back to neutral when none does.
+    Returns the setting to keep and the record for the parameter file."""
     neutral = Setting.untouched(problem.chain)
     tried = [found, *(found.scaled(problem.chain, a) for a in AMOUNTS), neutral]
     judge = problem if unheard is None else unheard
@@ -209,8 +209,9 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     (default ``DEFAULT_METRIC``), paying ``price`` for processing.
 
     The search starts from neutral with every effect off (``bypass``: one on/off gate per effect is
-    searched too), renders the loudest ``excerpt_s`` seconds of the source at the source's own rate and
-    aims at up to ``REFERENCE_EXCERPTS`` excerpts of the reference. With ``check`` the found setting must
+    searched too) and renders the loudest ``excerpt_s`` seconds of the source at the source's own rate.
+    It aims at the reference as a whole (up to ``SECTIONS`` sections of it), judging a candidate by the
+    change it makes to the excerpt relative to the whole input (:meth:`Objective.aim`). With ``check`` the found setting must
     also beat neutral on a part of the input the search did not hear (:func:`verify`). ``progress`` is
     called after each generation; ``cancelled`` is polled before each one and stops the search with
     :class:`CancelledError`.

@@ -105,15 +105,14 @@ def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
 @dataclass(frozen=True)
 class Price:
     """What processing costs, in similarity units: ``per_effect`` for each effect switched on, plus
-    ``per_distance`` times the sum over effects of each one's mean absolute distance of its parameters
-    from neutral (normalised 0-1; see :meth:`Chain.economy`)."""
+    ``per_distance`` times the summed absolute distance of the parameters from neutral (normalised 0-1;
+    ``total_distance`` of :meth:`Chain.economy`)."""
 
     per_effect: float = 0.01
-    per_distance: float = 0.3
+    per_distance: float = 0.02
 
     def cost(self, distance: np.ndarray, effects_on: np.ndarray) -> np.ndarray:
-        """(candidates,) price of candidates with ``distance`` (summed per effect) from neutral and
-        ``effects_on`` effects on."""
+        """(candidates,) price of candidates with summed ``distance`` from neutral and ``effects_on`` effects on."""
         return self.per_effect * np.asarray(effects_on, dtype=np.float64) + self.per_distance * np.asarray(distance)
 
 
