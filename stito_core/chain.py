@@ -98,12 +98,14 @@ class Chain:
                  "enabled": on} for p, x, on in zip(self.parameters, self.applied(normalized, enabled), flags)]
 
     def economy(self, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> dict[str, float]:
-        """How much processing a setting uses: effects switched on, and the mean and the sum of the absolute
-        distances of the applied parameters from neutral (normalised 0-1 units; 0 = untouched)."""
+        """How much processing a setting uses: effects switched on, the mean absolute distance of the applied
+        parameters from neutral, and the sum over effects of each one's mean distance (normalised 0-1 units;
+        0 = untouched)."""
         distance = np.abs(self.applied(normalized, enabled) - self.neutral())
+        per_effect = [float(distance[a:b].mean()) for a, b in self.spans if b > a]
         return {"effects_on": sum(self._enabled(enabled)),
                 "neutral_distance": float(distance.mean()) if distance.size else 0.0,
-                "total_distance": float(distance.sum())}
+                "effect_distance": float(sum(per_effect))}
 
     def __repr__(self) -> str:
         effects = " -> ".join(s.effect.name for s in self.slots)

@@ -130,7 +130,7 @@ class _Problem:
                                     self.pool)
         sims = self.clock.timed("embed_s", self.objective.similarity, rendered, self.aim)
         economy = [self.chain.economy(p, f) for p, f in zip(params, flags)]
-        price = self.price.cost(np.array([e["total_distance"] for e in economy]),
+        price = self.price.cost(np.array([e["effect_distance"] for e in economy]),
                                 np.array([e["effects_on"] for e in economy]))
         return sims, sims - price
 
@@ -210,7 +210,8 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
 
     The search starts from neutral with every effect off (``bypass``: one on/off gate per effect is
     searched too) and renders the loudest ``excerpt_s`` seconds of the source at the source's own rate.
-    It aims at the reference as a whole (up to ``SECTIONS`` sections of it), judging a candidate by the
+    It aims at the reference as a whole (up to ``SECTIONS`` sections of it; an embedding objective at its
+    loudest excerpt, as the paper does), judging a candidate by the
     change it makes to the excerpt relative to the whole input (:meth:`Objective.aim`). With ``check`` the found setting must
     also beat neutral on a part of the input the search did not hear (:func:`verify`). ``progress`` is
     called after each generation; ``cancelled`` is polled before each one and stops the search with
@@ -222,7 +223,8 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     search = Search(len(chain.parameters) + (len(chain.slots) if bypass else 0), _start(chain, bypass), **options)
     source = source.stereo()
     heard, unheard = _windows(source, excerpt_s)
-    target = objective.target(sections(reference, excerpt_s, SECTIONS))
+    target = objective.target(sections(reference, excerpt_s, SECTIONS) if objective.whole_reference else
+                              [loudest_excerpt(reference, excerpt_s)])
     whole = objective.target(sections(source, excerpt_s, SECTIONS))
     with ThreadPoolExecutor(workers or default_workers()) as pool:
         def problem_for(excerpt: Audio) -> _Problem:

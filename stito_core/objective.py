@@ -32,6 +32,9 @@ class Objective(ABC):
     """Similarity in [0, 1] (higher is closer) of candidates to a target made from reference excerpts."""
 
     name: str
+    #: True: the target pools sections of the whole reference; False: the reference's loudest excerpt,
+    #: as the paper compares embeddings (the parameter-estimation benchmark measures it that way).
+    whole_reference: bool = True
 
     @abstractmethod
     def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
@@ -49,6 +52,8 @@ class Objective(ABC):
 
 class EmbeddingObjective(Objective):
     """Cosine similarity between an encoder's embeddings; the target is the mean embedding."""
+
+    whole_reference = False
 
     def __init__(self, encoder: Encoder) -> None:
         self.encoder, self.name = encoder, encoder.name
@@ -105,14 +110,15 @@ def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
 @dataclass(frozen=True)
 class Price:
     """What processing costs, in similarity units: ``per_effect`` for each effect switched on, plus
-    ``per_distance`` times the summed absolute distance of the parameters from neutral (normalised 0-1;
-    ``total_distance`` of :meth:`Chain.economy`)."""
+    ``per_distance`` times the sum over effects of each one's mean absolute distance of its parameters
+    from neutral (normalised 0-1; ``effect_distance`` of :meth:`Chain.economy`)."""
 
     per_effect: float = 0.01
-    per_distance: float = 0.02
+    per_distance: float = 0.3
 
     def cost(self, distance: np.ndarray, effects_on: np.ndarray) -> np.ndarray:
-        """(candidates,) price of candidates with summed ``distance`` from neutral and ``effects_on`` effects on."""
+        """(candidates,) price of candidates with ``distance`` (summed per effect) from neutral and
+        ``effects_on`` effects on."""
         return self.per_effect * np.asarray(effects_on, dtype=np.float64) + self.per_distance * np.asarray(distance)
 
 

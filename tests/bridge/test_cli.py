@@ -78,7 +78,7 @@ def _check_record(path: Path, inp: Path, ref: Path, chain: str = "tiny") -> dict
                                                                    ("parametric_eq", "band2_gain_db", "dB")]
     for row in rows:
         assert set(row) == ROW_KEYS and 0.0 <= row["normalized"] <= 1.0
-    assert set(record["economy"]) == {"effects_on", "neutral_distance", "total_distance"}
+    assert set(record["economy"]) == {"effects_on", "neutral_distance", "effect_distance"}
     assert set(record["verification"]) == {"unseen", "excerpt_s", "similarity_found", "similarity_neutral",
                                            "amount", "action"}
     assert 0.0 <= rows[0]["value"] <= 24.0 and -18.0 <= rows[1]["value"] <= 18.0

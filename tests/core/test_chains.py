@@ -502,7 +502,7 @@ def test_a_switched_off_effect_is_skipped_and_reads_neutral() -> None:
     np.testing.assert_array_equal(chain.render(audio, vector, off).samples, audio.samples)
     rows = chain.describe(vector, off)
     assert all(not r["enabled"] and r["value"] == pytest.approx(r["neutral"], abs=1e-4) for r in rows)
-    assert chain.economy(vector, off) == {"effects_on": 0, "neutral_distance": 0.0, "total_distance": 0.0}
+    assert chain.economy(vector, off) == {"effects_on": 0, "neutral_distance": 0.0, "effect_distance": 0.0}
     only_eq = [s.effect.name == "parametric_eq" for s in chain.slots]
     assert chain.economy(vector, only_eq)["effects_on"] == 1
     with pytest.raises(ChainError, match="has 5 effects, got 2 on/off flags"):
