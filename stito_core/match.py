@@ -159,11 +159,12 @@ def _windows(source: Audio, excerpt_s: float) -> tuple[Audio, Audio | None]:
     return heard, unheard if unheard.duration_s >= MIN_EXCERPT_S else None
 
 
-def _search(problem: _Problem, search: Search, bypass: bool, started: float, neutral: tuple[Setting, float],
+def _search(problem: _Problem, search: Search, bypass: bool, started: float, neutral: tuple[Setting, float] | None,
             progress: Callable[[Progress], None] | None, cancelled: Callable[[], bool] | None) -> tuple[Setting, float]:
-    """Run the ask/tell loop; returns the best setting by score (``neutral``, the untouched input with its
-    similarity, unless something beats it) and its similarity."""
-    best, best_similarity = neutral
+    """Run the ask/tell loop; returns the best setting by score and its similarity. With ``neutral`` (the
+    untouched input and its similarity) that is the result unless a candidate beats it; without (the
+    paper's search, no bypass) the best candidate searched."""
+    best, best_similarity = neutral or (None, -np.inf)
     best_score = best_similarity
     while not search.stop():
         if cancelled is not None and cancelled():
@@ -231,8 +232,8 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
             return _Problem(chain, objective, price, excerpt, objective.aim(target, excerpt, whole), pool, clock)
         problem = problem_for(heard)
         before = float(objective.similarity([heard], problem.aim)[0])
-        found, after = _search(problem, search, bypass, start, (Setting.untouched(chain), before), progress,
-                               cancelled)
+        untouched = (Setting.untouched(chain), before) if bypass else None
+        found, after = _search(problem, search, bypass, start, untouched, progress, cancelled)
         verification = {}
         if check:
             kept, verification = verify(problem, found, problem_for(unheard) if unheard is not None else None)
