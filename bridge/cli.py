@@ -77,8 +77,12 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
                    f"{DEFAULT_METRIC}: the style-transfer benchmark's choice, see benchmarks/RESULTS.md)")
     p.add_argument("--seed", type=_search_option("seed"), default=0,
                    help="random seed; the same seed repeats the search (default 0)")
-    p.add_argument("--max-iter", type=_search_option("max_iter"), default=25, help="most CMA-ES generations (default 25)")
-    p.add_argument("--popsize", type=_search_option("popsize"), default=64, help="candidates per generation (default 64)")
+    p.add_argument("--max-iter", type=_search_option("max_iter"), default=25,
+                   help="most CMA-ES generations of the joint search; each effect's audition before it runs at "
+                   "most 8 (default 25)")
+    p.add_argument("--popsize", type=_search_option("popsize"), default=None,
+                   help="candidates per generation (default: CMA-ES's own 4 + 3 ln n for the n parameters each "
+                   "stage searches; the paper used 64)")
     p.add_argument("--excerpt", type=_excerpt, default=None, metavar="SECONDS",
                    help="length of the loudest excerpt the search listens to (default 3)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")

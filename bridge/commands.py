@@ -44,7 +44,7 @@ def match(args: argparse.Namespace) -> int:
     options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize, **_excerpt_option(args)}
     print(f"matching {args.input} to {args.reference}: chain {chain.name} ({len(chain.parameters)} parameters), "
           f"metric {encoder.name}", file=sys.stderr)
-    with _ProgressBar(args.max_iter, disable=args.quiet) as bar:
+    with _ProgressBar(disable=args.quiet) as bar:
         result = match_audio(source, reference, chain, encoder, progress=bar.update, **options)
     _save(args, chain.name, result, out, params)
     return 0
@@ -97,11 +97,11 @@ def _reason(stop: dict) -> str:
 class _ProgressBar:
     """A tqdm bar over generations showing the best similarity; a ``progress`` callback for ``match``."""
 
-    def __init__(self, total: int, disable: bool) -> None:
-        self.bar = tqdm(total=total, unit="gen", desc="searching", disable=disable, file=sys.stderr,
-                        dynamic_ncols=True)
+    def __init__(self, disable: bool) -> None:
+        self.bar = tqdm(unit="gen", desc="searching", disable=disable, file=sys.stderr, dynamic_ncols=True)
 
     def update(self, progress: Progress) -> None:
+        self.bar.total = progress.max_iter  # the most generations the match can still run
         self.bar.update(progress.iteration - self.bar.n)
         self.bar.set_postfix(best=f"{progress.best_similarity:.3f}")
 

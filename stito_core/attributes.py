@@ -36,6 +36,9 @@ FALL_S, FALL_PERCENTILE = (0.05, 0.2, 0.5), 3.0
 #: Bands (Hz) whose level envelopes the space and level-spread measures average: measured per band, they
 #: do not move when an EQ changes a band's gain.
 ENVELOPE_BANDS_HZ = ((125.0, 500.0), (500.0, 2000.0), (2000.0, 8000.0))
+#: Soft floor of the octave-band levels (dB re total): a band far below the rest is inaudible beside it,
+#: and its exact level (often content: a voice has no 63 Hz) must not steer the EQ.
+BAND_FLOOR_DB = -45.0
 #: Floor and ceiling (dB) of every level difference and of the side-to-mid ratio.
 FLOOR_DB, WIDTH_DB = -60.0, (-40.0, 10.0)
 EPS = 1e-12
@@ -57,8 +60,8 @@ FEATURES: dict[str, Feature] = {
     "tilt_db_per_oct": Feature("tone", "dB/octave", 0.5, 1.0),
     "low_edge_oct": Feature("tone", "log2 Hz", 0.3, 0.5),
     "high_edge_oct": Feature("tone", "log2 Hz", 0.5, 0.5),
-    "crest_db": Feature("dynamics", "dB", 1.0, 3.0),
-    "level_spread_db": Feature("dynamics", "dB", 1.5, 3.0),
+    "crest_db": Feature("dynamics", "dB", 2.0, 3.0),
+    "level_spread_db": Feature("dynamics", "dB", 4.0, 3.0),
     **{f"fall_{1000 * s:g}ms_db": Feature("space", "dB", 3.0, 5.0) for s in FALL_S},
     "floor_db": Feature("space", "dB", 4.0, 6.0),
     "width_db": Feature("width", "dB", 2.0, 4.0),
@@ -86,21 +89,25 @@ def _measure(audio: Audio) -> np.ndarray:
     stereo = audio.stereo().samples
     mid, side = stereo.mean(axis=0), (stereo[0] - stereo[1]) / 2
     frame = 2 ** int(round(np.log2(FRAME_S * audio.sample_rate)))
-    power = _spectrogram(mid, frame)
+    power, side_power = _spectrogram(np.stack([mid, side]), frame)
     level = _decibels(power.sum(axis=-1))
-    spectrum = power[level > level.max() - ACTIVE_DB].sum(axis=0, dtype=np.float64)
+    active = level > level.max() - ACTIVE_DB
+    spectrum = power[active].sum(axis=0, dtype=np.float64)
     freqs = np.fft.rfftfreq(frame, 1.0 / audio.sample_rate)
     hop_s = frame / HOPS_PER_FRAME / audio.sample_rate
-    envelopes = _decibels(power @ _band_matrix(frame, audio.sample_rate)).T
+    bands = _band_matrix(frame, audio.sample_rate)
+    envelopes = _decibels(power @ bands).T
     spread = np.mean([_spread(e) for e in envelopes])
     space = np.mean([_space(e, hop_s) for e in envelopes], axis=0)
-    return np.concatenate([_tone(spectrum, freqs), [_crest_db(mid), spread], space, [_width_db(mid, side)]])
+    width = _width_db(spectrum @ bands, side_power[active].sum(axis=0, dtype=np.float64) @ bands)
+    return np.concatenate([_tone(spectrum, freqs), [_crest_db(mid), spread], space, [width]])
 
 
 def _spectrogram(x: np.ndarray, frame: int) -> np.ndarray:
-    """Power spectrogram (time, bins), float32, of Hann frames, hop ``frame / HOPS_PER_FRAME``."""
-    x = np.pad(x.astype(np.float32), (frame // 2, frame // 2))
-    framed = sliding_window_view(x, frame)[:: frame // HOPS_PER_FRAME]
+    """Power spectrograms (signals, time, bins), float32, of Hann frames of each row of ``x`` (signals,
+    samples), hop ``frame / HOPS_PER_FRAME``."""
+    x = np.pad(x.astype(np.float32), ((0, 0), (frame // 2, frame // 2)))
+    framed = sliding_window_view(x, frame, axis=-1)[:, :: frame // HOPS_PER_FRAME]
     spectrum = scipy.fft.rfft(framed * _window(frame), axis=-1, workers=1)
     return spectrum.real**2 + spectrum.imag**2
 
@@ -127,7 +134,7 @@ def _decibels(power: np.ndarray) -> np.ndarray:
 def _tone(spectrum: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """Octave-band levels re their total (dB), their tilt (dB per octave) and the spectral edges (log2 Hz)."""
     bands = np.array([spectrum[(freqs >= hz / np.sqrt(2)) & (freqs < hz * np.sqrt(2))].sum() for hz in OCTAVES_HZ])
-    band_db = np.maximum(10 * np.log10(bands / (bands.sum() + EPS) + EPS), FLOOR_DB)
+    band_db = 10 * np.log10(bands / (bands.sum() + EPS) + 10 ** (BAND_FLOOR_DB / 10))
     tilt = np.polyfit(np.log2(OCTAVES_HZ), band_db, 1)[0]
     cumulative = np.cumsum(spectrum) / (spectrum.sum() + EPS)
     edges = [np.log2(freqs[min(int(np.searchsorted(cumulative, q)), len(freqs) - 1)] + 1.0) for q in EDGES]
@@ -158,7 +165,8 @@ def _space(level: np.ndarray, hop_s: float) -> np.ndarray:
     return np.maximum(np.array([*falls, floor]), FLOOR_DB)
 
 
-def _width_db(mid: np.ndarray, side: np.ndarray) -> float:
-    """Side-to-mid energy ratio in dB, clipped to ``WIDTH_DB`` (dual mono sits at the floor)."""
-    side_power, mid_power = np.mean(np.square(side, dtype=np.float64)), np.mean(np.square(mid, dtype=np.float64))
-    return float(np.clip(10 * np.log10((side_power + EPS) / (mid_power + EPS)), *WIDTH_DB))
+def _width_db(mid_bands: np.ndarray, side_bands: np.ndarray) -> float:
+    """Side-to-mid energy ratio in dB, each band's clipped to ``WIDTH_DB`` (dual mono sits at the floor),
+    averaged over the envelope bands: an EQ gain moves mid and side of a band alike and leaves it be."""
+    ratio = 10 * np.log10((side_bands + EPS) / (mid_bands + EPS))
+    return float(np.mean(np.clip(ratio, *WIDTH_DB)))

@@ -16,11 +16,18 @@ from .params import ParameterSpec
 
 @dataclass(frozen=True)
 class Slot:
-    """One effect in a chain: ``searched`` specs (possibly narrowed ranges) and ``fixed`` values (real units)."""
+    """One effect in a chain: ``searched`` specs (possibly narrowed ranges), ``fixed`` values (real units)
+    and the attribute groups it is for (the chain file's ``attributes``; the effect's own when None)."""
 
     effect: Effect
     searched: tuple[ParameterSpec, ...]
     fixed: Mapping[str, float] = field(default_factory=dict)
+    attributes: tuple[str, ...] | None = None
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The attribute groups this effect is auditioned on."""
+        return self.attributes if self.attributes is not None else self.effect.attributes
 
     def values(self, normalized: Sequence[float]) -> dict[str, float]:
         """Fixed values plus the searched ones mapped from [0, 1] to real units."""
@@ -42,6 +49,7 @@ class Chain:
         stops = [int(v) for v in np.cumsum([len(s.searched) for s in self.slots])]
         #: (start, stop) of each slot's parameters in the normalised vector.
         self.spans: tuple[tuple[int, int], ...] = tuple(zip([0, *stops[:-1]], stops))
+        self._neutral = np.array([p.to_normalized(p.neutral_value) for p in self.parameters], dtype=np.float64)
 
     def render(self, audio: Audio, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> Audio:
         """Run ``audio`` through every enabled effect with ``normalized`` values in [0, 1] (one per
@@ -79,7 +87,7 @@ class Chain:
 
     def neutral(self) -> np.ndarray:
         """Each searched parameter's neutral value, normalised to [0, 1]: where the search starts."""
-        return np.array([p.to_normalized(p.neutral_value) for p in self.parameters], dtype=np.float64)
+        return self._neutral.copy()
 
     def applied(self, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> np.ndarray:
         """``normalized`` with the parameters of switched-off effects at their neutral values."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .attributes import GROUPS
 from .chain import Chain, Slot
 from .effects.base import Effect
 from .errors import ChainError
@@ -17,7 +18,7 @@ from .params import ParameterSpec, Scale
 #: Where the shipped chain definitions live (``config/chains`` at the project root).
 CHAINS_DIR = Path(__file__).resolve().parents[1] / "config" / "chains"
 
-_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "search", "fixed", "neutral"}
+_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "search", "fixed", "neutral", "attributes"}
 
 
 def _builtin(spec: Mapping[str, Any]) -> Effect:
@@ -134,7 +135,16 @@ def _slot(table: Any) -> Slot:
     fixed = _fixed(table.get("fixed", {}), specs)
     specs = _neutral(table.get("neutral", {}), specs, fixed)
     searched = _searched(table.get("search"), specs, fixed)
-    return Slot(effect, searched, fixed)
+    return Slot(effect, searched, fixed, _attributes(table.get("attributes")))
+
+
+def _attributes(value: Any) -> tuple[str, ...] | None:
+    """The ``attributes`` key: a non-empty list of attribute groups, or absent (None)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or any(g not in GROUPS for g in value):
+        raise ChainError(f"attributes {value!r}: give a list of one or more of {', '.join(GROUPS)}")
+    return tuple(dict.fromkeys(value))
 
 
 def _neutral(table: Any, specs: Mapping[str, ParameterSpec], fixed: Mapping[str, float]) -> dict[str, ParameterSpec]:

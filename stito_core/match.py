@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import numbers
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +22,7 @@ from .errors import CancelledError, SearchError
 from .excerpt import excerpt_bounds, loudest_excerpt, outside, sections
 from .objective import Objective, Price, load_objective
 from .render import default_workers, render_generation
-from .search import Search
+from .search import Search, check_options
 
 #: Length (seconds) of the loudest excerpt of input and reference that the search works on.
 EXCERPT_S = 3.0
@@ -28,9 +30,13 @@ EXCERPT_S = 3.0
 MIN_EXCERPT_S = MIN_DURATION_S
 #: Most sections (each ``excerpt_s`` long) of the reference, and of the input, that stand for the whole.
 SECTIONS = 8
-#: An effect's gate (normalised 0-1) switches it on above ``GATE_ON``; the search starts every gate at
-#: ``GATE_START`` (off, within one step size of on).
-GATE_ON, GATE_START = 0.5, 0.3
+#: Most generations of each effect's audition (the effect alone, searched from neutral).
+AUDITION_ITER = 12
+#: Values (normalised 0-1) each parameter of an effect is tried at, alone, before its audition.
+PROBES = (0.0, 0.25, 0.75, 1.0)
+#: Least score (similarity minus price) an audition must gain over the untouched input for its effect
+#: to take part in the joint search.
+MIN_GAIN = 1e-3
 #: Fractions of the way from neutral to the found setting that the do-no-harm check tries, in order.
 AMOUNTS = (0.75, 0.5, 0.25)
 
@@ -60,7 +66,8 @@ class MatchResult:
 
     ``normalized`` holds the applied parameters (0-1; switched-off effects at neutral), ``enabled`` one
     flag per effect; ``economy`` is :meth:`Chain.economy` of the result; ``verification`` says how the
-    found setting did on an excerpt of the input the search did not hear (see :func:`verify`).
+    found setting did on sections of the input the search did not hear (see :func:`verify`); ``stop``
+    says why each stage of the search stopped.
     """
 
     parameters: list[dict[str, Any]]
@@ -112,12 +119,12 @@ class Setting:
 @dataclass
 class _Problem:
     """What one match scores against: the chain, the objective and its target, the price, and the
-    excerpt of the input that the search renders, with the aim for it."""
+    excerpts of the input that are rendered (judged together), with the aim for them."""
 
     chain: Chain
     objective: Objective
     price: Price
-    excerpt: Audio
+    excerpts: Sequence[Audio]
     aim: np.ndarray
     pool: ThreadPoolExecutor
     clock: _Clock
@@ -126,76 +133,209 @@ class _Problem:
         """(similarities, similarities minus the price) of each setting."""
         params = np.stack([s.normalized for s in settings])
         flags = np.stack([s.enabled for s in settings])
-        rendered = self.clock.timed("render_s", render_generation, self.chain, [self.excerpt], params, flags,
+        rendered = self.clock.timed("render_s", render_generation, self.chain, self.excerpts, params, flags,
                                     self.pool)
-        sims = self.clock.timed("embed_s", self.objective.similarity, rendered, self.aim)
+        count = len(self.excerpts)
+        if count == 1:
+            sims = self.clock.timed("embed_s", self.objective.similarity, rendered, self.aim)
+        else:
+            groups = [rendered[i:i + count] for i in range(0, len(rendered), count)]
+            sims = self.clock.timed("embed_s", self.objective.pooled_similarity, groups, self.aim)
         economy = [self.chain.economy(p, f) for p, f in zip(params, flags)]
         price = self.price.cost(np.array([e["effect_distance"] for e in economy]),
                                 np.array([e["effects_on"] for e in economy]))
         return sims, sims - price
 
 
-def _settings(chain: Chain, candidates: np.ndarray, bypass: bool) -> list[Setting]:
-    """Search vectors -> settings: the parameters, then one gate per effect (on above ``GATE_ON``)."""
-    count = len(chain.parameters)
-    gates = candidates[:, count:] > GATE_ON if bypass else np.ones((len(candidates), len(chain.slots)), bool)
-    return [Setting(x[:count], g) for x, g in zip(candidates, gates)]
-
-
-def _start(chain: Chain, bypass: bool) -> np.ndarray:
-    """Where the search starts: every parameter neutral and, with ``bypass``, every effect off."""
-    gates = [GATE_START] * len(chain.slots) if bypass else []
-    return np.concatenate([chain.neutral(), gates])
-
-
-def _windows(source: Audio, excerpt_s: float) -> tuple[Audio, Audio | None]:
-    """(the loudest ``excerpt_s`` seconds, which the search renders; an excerpt of the rest of the input,
-    which it does not hear, or None when the rest is shorter than ``MIN_EXCERPT_S``)."""
+def _windows(source: Audio, excerpt_s: float) -> tuple[Audio, list[Audio], bool]:
+    """(the loudest ``excerpt_s`` seconds, which the search renders; the sections of the input that the
+    do-no-harm check judges on; whether the search did not hear them). Those are up to ``SECTIONS``
+    sections of the longer part of the input outside the excerpt when it lasts ``excerpt_s`` or more,
+    else sections of the whole input (too short to leave a full excerpt unheard)."""
     bounds = excerpt_bounds(source, excerpt_s)
-    unheard = outside(source, bounds)
-    if unheard.duration_s >= 2 * excerpt_s:
-        unheard = loudest_excerpt(unheard, excerpt_s)
     heard = source.with_samples(source.samples[:, bounds[0]:bounds[1]])
-    return heard, unheard if unheard.duration_s >= MIN_EXCERPT_S else None
+    unheard = outside(source, bounds)
+    unseen = unheard.duration_s >= excerpt_s
+    return heard, sections(unheard if unseen else source, excerpt_s, SECTIONS), unseen
 
 
-def _search(problem: _Problem, search: Search, bypass: bool, started: float, neutral: tuple[Setting, float] | None,
-            progress: Callable[[Progress], None] | None, cancelled: Callable[[], bool] | None) -> tuple[Setting, float]:
-    """Run the ask/tell loop; returns the best setting by score and its similarity. With ``neutral`` (the
-    untouched input and its similarity) that is the result unless a candidate beats it; without (the
-    paper's search, no bypass) the best candidate searched."""
-    best, best_similarity = neutral or (None, -np.inf)
-    best_score = best_similarity
-    while not search.stop():
-        if cancelled is not None and cancelled():
-            raise CancelledError(f"match cancelled after {len(search.history)} generations")
-        candidates = problem.clock.timed("optimizer_s", search.ask)
-        settings = _settings(problem.chain, candidates, bypass)
-        sims, scores = problem.scores(settings)
+def _progress_total(chain: Chain, max_iter: int, bypass: bool) -> int:
+    """Most generations a match runs: one audition of up to ``AUDITION_ITER`` per effect, then the
+    joint search (``bypass``), or the joint search alone."""
+    return max_iter + (len(chain.slots) * min(max_iter, AUDITION_ITER) if bypass else 0)
+
+
+@dataclass
+class _Run:
+    """Where a match's search stands: the best setting by score, its similarity, generations so far."""
+
+    problem: _Problem
+    best: Setting | None
+    best_similarity: float
+    best_score: float
+    total: int
+    started: float
+    progress: Callable[[Progress], None] | None
+    cancelled: Callable[[], bool] | None
+    generations: int = 0
+    evaluations: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: Stage label -> why its search stopped (as :meth:`Search.stop`).
+    stops: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def stage(self, search: Search, settings: Callable[[np.ndarray], list[Setting]],
+              label: str) -> tuple[Setting | None, float]:
+        """Run ``search`` to its stop (ask -> settings -> score -> tell); returns this stage's best
+        setting by score and that score, and keeps the overall best."""
+        best, best_score = None, -np.inf
+        while not search.stop():
+            if self.cancelled is not None and self.cancelled():
+                raise CancelledError(f"match cancelled after {self.generations} generations")
+            candidates = self.problem.clock.timed("optimizer_s", search.ask)
+            tried = settings(candidates)
+            scores = self.offer(tried)
+            top = int(np.argmax(scores))
+            if scores[top] > best_score:
+                best, best_score = tried[top], float(scores[top])
+            self.problem.clock.timed("optimizer_s", search.tell, candidates, scores)
+            self.generations += 1
+            self.history.append({**search.history[-1], "iteration": self.generations, "stage": label,
+                                 "best_similarity": self.best_similarity})
+            if self.progress is not None:
+                self.progress(Progress(self.generations, self.total, self.best_similarity, self.evaluations,
+                                       time.perf_counter() - self.started))
+        self.stops[label] = dict(search.stop())
+        return best, best_score
+
+    def offer(self, settings: list[Setting]) -> np.ndarray:
+        """Score ``settings`` (similarity minus price), keep the best so far; returns the scores."""
+        sims, scores = self.problem.scores(settings)
+        self.evaluations += len(settings)
         top = int(np.argmax(scores))
-        if scores[top] > best_score:
-            best, best_similarity, best_score = settings[top], float(sims[top]), float(scores[top])
-        problem.clock.timed("optimizer_s", search.tell, candidates, scores)
-        if progress is not None:
-            progress(Progress(len(search.history), search.options["max_iter"], best_similarity,
-                              search.result.evaluations, time.perf_counter() - started))
-    return best, best_similarity
+        if scores[top] > self.best_score:
+            self.best, self.best_similarity, self.best_score = settings[top], float(sims[top]), float(scores[top])
+        return scores
 
 
-def verify(problem: _Problem, found: Setting, unheard: _Problem | None) -> tuple[Setting, dict[str, Any]]:
-    """Do no harm: score the found setting against neutral on ``unheard`` (the problem of an excerpt of the
-    input the search did not use; the searched excerpt's when there is none). When it does not beat
-    neutral there, try it at ``AMOUNTS`` of the way from neutral, and fall back to neutral when none does.
-    Returns the setting to keep and the record for the parameter file."""
-    neutral = Setting.untouched(problem.chain)
-    tried = [found, *(found.scaled(problem.chain, a) for a in AMOUNTS), neutral]
-    judge = problem if unheard is None else unheard
+def _placed(base: np.ndarray, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``base`` with ``values`` at positions ``index``."""
+    out = base.copy()
+    out[index] = values
+    return out
+
+
+def _searched(chain: Chain, effects: Sequence[int]) -> np.ndarray:
+    """Positions in the normalised vector of the parameters of ``effects`` (slot indices)."""
+    return np.array([i for e in effects for i in range(*chain.spans[e])], dtype=int)
+
+
+def _stage_search(run: _Run, effects: Sequence[int], start: Setting, options: dict[str, Any],
+                  label: str, **overrides: Any) -> tuple[Setting | None, float]:
+    """Search the parameters of ``effects`` (all on, the rest as in ``start``) from ``start``."""
+    chain = run.problem.chain
+    index = _searched(chain, effects)
+    enabled = start.enabled.copy()
+    enabled[list(effects)] = True
+    if index.size == 0:  # an effect with nothing searched: on or off is the whole question
+        only = Setting(start.normalized, enabled)
+        return only, float(run.offer([only])[0])
+    search = Search(index.size, start.normalized[index], **{**options, **overrides})
+    return run.stage(search, lambda cands: [Setting(_placed(start.normalized, index, c), enabled) for c in cands],
+                     label)
+
+
+def _staged(run: _Run, options: dict[str, Any]) -> None:
+    """The bypass search. Audition each effect alone from neutral (``AUDITION_ITER`` generations), judged
+    only on the attribute groups it is for (``Slot.groups``), and keep those that beat the untouched input
+    there; search the kept ones jointly from their audition settings on the groups they are for together;
+    then switch off any kept effect whose absence scores no lower. ``run.best`` ends as the result."""
+    chain, full = run.problem.chain, run.problem
+    auditions: dict[int, tuple[Setting, float]] = {}
+    for e, slot in enumerate(chain.slots):
+        with _judged_on(run, slot.groups) as gain:
+            found, score = _stage_search(run, [e], _probe(run, e), options, f"audition {slot.effect.name}",
+                                         max_iter=min(options["max_iter"], AUDITION_ITER),
+                                         seed=(options["seed"] + e + 1) % 2**31)
+            if found is not None and score > gain.floor + MIN_GAIN:
+                auditions[e] = (found, score - gain.floor)
+    kept = sorted(auditions, key=lambda e: -auditions[e][1])
+    if not kept:
+        return
+    joint = Setting.untouched(chain).normalized
+    for e in kept:
+        a, b = chain.spans[e]
+        joint[a:b] = auditions[e][0].normalized[a:b]
+    start = Setting(joint, np.isin(np.arange(len(chain.slots)), kept))
+    with _judged_on(run, [g for e in kept for g in chain.slots[e].groups], keep=True):
+        run.offer([start])
+        _stage_search(run, kept, start, options, "joint", sigma0=options["sigma0"] / 2)
+        _prune(run)
+    sims, scores = full.scores([run.best])
+    run.best_similarity, run.best_score = float(sims[0]), float(scores[0])
+
+
+@dataclass
+class _Floor:
+    """The untouched input's score under the objective a stage is judged by."""
+
+    floor: float
+
+
+@contextlib.contextmanager
+def _judged_on(run: _Run, groups: Sequence[str], keep: bool = False) -> Iterator[_Floor]:
+    """Within the block ``run`` scores with its objective restricted to ``groups`` and its best starts as
+    the untouched input; afterwards the problem is restored and, unless ``keep``, so is the best."""
+    full, saved = run.problem, (run.best, run.best_similarity, run.best_score)
+    objective = full.objective.restricted(groups, full.excerpts, full.aim) or full.objective
+    run.problem = dataclasses.replace(full, objective=objective)
+    untouched = Setting.untouched(full.chain)
+    sims, scores = run.problem.scores([untouched])
+    run.best, run.best_similarity, run.best_score = untouched, float(sims[0]), float(scores[0])
+    try:
+        yield _Floor(float(scores[0]))
+    finally:
+        run.problem = full
+        if not keep:
+            run.best, run.best_similarity, run.best_score = saved
+
+
+def _probe(run: _Run, effect: int) -> Setting:
+    """Effect ``effect`` alone and on, each of its parameters moved by itself to each of ``PROBES``
+    (normalised 0-1) with the rest neutral: the best of these (or the effect on at neutral) is where
+    its audition starts, so that one decisive parameter (a shelf's gain) is found at once."""
+    chain, neutral = run.problem.chain, run.problem.chain.neutral()
+    enabled = np.arange(len(chain.slots)) == effect
+    tried = [Setting(neutral, enabled)]
+    for i in range(*chain.spans[effect]):
+        tried += [Setting(_placed(neutral, np.array([i]), np.array([v])), enabled) for v in PROBES
+                  if abs(v - neutral[i]) > 1e-6]
+    return tried[int(np.argmax(run.offer(tried)))]
+
+
+def _prune(run: _Run) -> None:
+    """Switch off, one at a time, each effect of the best setting whose absence scores no lower."""
+    for e in np.flatnonzero(run.best.enabled):
+        without = Setting(run.best.normalized, run.best.enabled.copy())
+        without.enabled[e] = False
+        sims, scores = run.problem.scores([without])
+        if scores[0] >= run.best_score:
+            run.best, run.best_similarity, run.best_score = without, float(sims[0]), float(scores[0])
+
+
+def verify(found: Setting, judge: _Problem, unseen: bool) -> tuple[Setting, dict[str, Any]]:
+    """Do no harm: score the found setting against neutral on ``judge`` (sections of the input, ``unseen``
+    when the search did not hear them). When it does not beat neutral there, try it at ``AMOUNTS`` of the
+    way from neutral, and fall back to neutral when none does. Returns the setting to keep and the record
+    for the parameter file."""
+    neutral = Setting.untouched(judge.chain)
+    tried = [found, *(found.scaled(judge.chain, a) for a in AMOUNTS), neutral]
     sims, scores = judge.scores(tried)
     better = [i for i in range(len(tried) - 1) if scores[i] > scores[-1]]
     choice = better[0] if better else len(tried) - 1
     amounts = (1.0, *AMOUNTS, 0.0)
     action = "kept" if choice == 0 else "scaled" if better else "neutral"
-    return tried[choice], {"unseen": unheard is not None, "excerpt_s": round(judge.excerpt.duration_s, 3),
+    seconds = sum(e.duration_s for e in judge.excerpts)
+    return tried[choice], {"unseen": unseen, "excerpt_s": round(seconds, 3),
                            "similarity_found": round(float(sims[0]), 6),
                            "similarity_neutral": round(float(sims[-1]), 6), "amount": amounts[choice],
                            "action": action}
@@ -209,8 +349,10 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     """Search ``chain``'s parameters so that ``source`` sounds like ``reference`` under ``objective``
     (default ``DEFAULT_METRIC``), paying ``price`` for processing.
 
-    The search starts from neutral with every effect off (``bypass``: one on/off gate per effect is
-    searched too) and renders the loudest ``excerpt_s`` seconds of the source at the source's own rate.
+    With ``bypass`` (the default) every effect starts off and at neutral, is auditioned alone and kept
+    only when it pays (:func:`_staged`); without, every parameter is searched at once with every effect
+    on (the paper's search). The search renders the loudest ``excerpt_s`` seconds of the source at the
+    source's own rate.
     It aims at the reference as a whole (up to ``SECTIONS`` sections of it; an embedding objective at its
     loudest excerpt, as the paper does), judging a candidate by the
     change it makes to the excerpt relative to the whole input (:meth:`Objective.aim`). With ``check`` the found setting must
@@ -221,28 +363,35 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     start, clock = time.perf_counter(), _Clock()
     objective = load_objective(objective)
     excerpt_s = check_excerpt(excerpt_s)
-    search = Search(len(chain.parameters) + (len(chain.slots) if bypass else 0), _start(chain, bypass), **options)
+    options = check_options(options)
     source = source.stereo()
-    heard, unheard = _windows(source, excerpt_s)
+    heard, judged, unseen = _windows(source, excerpt_s)
     target = objective.target(sections(reference, excerpt_s, SECTIONS) if objective.whole_reference else
                               [loudest_excerpt(reference, excerpt_s)])
     whole = objective.target(sections(source, excerpt_s, SECTIONS))
     with ThreadPoolExecutor(workers or default_workers()) as pool:
-        def problem_for(excerpt: Audio) -> _Problem:
-            return _Problem(chain, objective, price, excerpt, objective.aim(target, excerpt, whole), pool, clock)
-        problem = problem_for(heard)
+        def problem_for(excerpts: list[Audio]) -> _Problem:
+            return _Problem(chain, objective, price, excerpts, objective.aim(target, excerpts, whole), pool, clock)
+        problem = problem_for([heard])
         before = float(objective.similarity([heard], problem.aim)[0])
-        untouched = (Setting.untouched(chain), before) if bypass else None
-        found, after = _search(problem, search, bypass, start, untouched, progress, cancelled)
+        total = _progress_total(chain, options["max_iter"], bypass)
+        if bypass:
+            run = _Run(problem, Setting.untouched(chain), before, before, total, start, progress, cancelled)
+            _staged(run, options)
+        else:
+            run = _Run(problem, None, -np.inf, -np.inf, total, start, progress, cancelled)
+            everything = Setting(chain.neutral(), np.ones(len(chain.slots), bool))
+            _stage_search(run, range(len(chain.slots)), everything, options, "search")
+        found, after = run.best, run.best_similarity
         verification = {}
         if check:
-            kept, verification = verify(problem, found, problem_for(unheard) if unheard is not None else None)
+            kept, verification = verify(found, problem_for(judged), unseen)
             if kept is not found:
                 found, after = kept, float(problem.scores([kept])[0][0])
     audio = clock.timed("render_s", chain.render, source, found.normalized, found.enabled)
     enabled = [bool(e) for e in found.enabled]
     return MatchResult(chain.describe(found.normalized, enabled), audio, chain.applied(found.normalized, enabled),
-                       before, after, search.result.history, search.result.stop, time.perf_counter() - start,
+                       before, after, run.history, run.stops, time.perf_counter() - start,
                        clock.stages, enabled, chain.economy(found.normalized, enabled), verification)
 
 

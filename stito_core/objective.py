@@ -41,13 +41,28 @@ class Objective(ABC):
         """What to aim for, made once from one or more excerpts of the reference."""
 
     @abstractmethod
+    def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """(n,) similarity of each row of ``targets`` (made by :meth:`target`) to ``target``."""
+
     def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
         """(len(items),) similarity of each item to ``target``."""
+        return self.compare(np.stack([self.target([item]) for item in items]), target)
 
-    def aim(self, target: np.ndarray, excerpt: Audio, whole: np.ndarray) -> np.ndarray:
-        """The target for candidates rendered from ``excerpt`` of an input whose own target is ``whole``
+    def pooled_similarity(self, groups: Sequence[Sequence[Audio]], target: np.ndarray) -> np.ndarray:
+        """(len(groups),) similarity to ``target`` of each group of excerpts taken together."""
+        return self.compare(np.stack([self.target(group) for group in groups]), target)
+
+    def aim(self, target: np.ndarray, excerpts: Sequence[Audio], whole: np.ndarray) -> np.ndarray:
+        """The target for candidates rendered from ``excerpts`` of an input whose own target is ``whole``
         (``self.target`` of sections of the whole input). Embeddings: the target itself."""
         return target
+
+    def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio], aim: np.ndarray) -> Objective | None:
+        """This objective for an effect that is for the attribute ``groups``: it judges those, and the other
+        groups only where a candidate makes them worse than ``excerpts`` (unprocessed, aiming at ``aim``)
+        are, so that an effect neither fakes an attribute it is not for nor harms one. None when the
+        objective weighs none of ``groups``. Embeddings have no groups and stay as they are."""
+        return self
 
 
 class EmbeddingObjective(Objective):
@@ -61,29 +76,46 @@ class EmbeddingObjective(Objective):
     def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
         return self.encoder.embed_audio(excerpts).mean(axis=0)
 
+    def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return cosine(targets, target)
+
     def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
         return cosine(self.encoder.embed_audio(items), target)
 
 
 class AttributeObjective(Objective):
     """1 / (1 + distance): the weighted mean over attribute groups of the mean squared excess of each
-    feature's difference beyond its content tolerance, in units of its scale (``attributes.FEATURES``)."""
+    feature's difference beyond its content tolerance, in units of its scale (``attributes.FEATURES``).
+    A ``guarded`` group costs only its distance beyond the given one (see :meth:`restricted`)."""
 
     name = "attributes"
 
-    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+    def __init__(self, weights: Mapping[str, float] | None = None,
+                 guarded: Mapping[str, float] | None = None) -> None:
         self.weights = check_weights(weights or {g: 1.0 for g in attributes.GROUPS})
+        #: Group -> distance that counts as zero: a guarded group costs only what it loses beyond it.
+        self.guarded = dict(guarded or {})
 
     def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
         return attributes.measure_pooled(excerpts)
 
-    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + self.distance(attributes.measure(items), target))
+    def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + self.distance(targets, target))
 
-    def aim(self, target: np.ndarray, excerpt: Audio, whole: np.ndarray) -> np.ndarray:
-        """The target shifted by how the excerpt differs from the whole input, so that a candidate is judged
-        by the change it makes (which carries over to the whole input) and not by the excerpt's content."""
-        return target + attributes.measure([excerpt])[0] - whole
+    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
+        return self.compare(attributes.measure(items), target)
+
+    def aim(self, target: np.ndarray, excerpts: Sequence[Audio], whole: np.ndarray) -> np.ndarray:
+        """The target shifted by how the excerpts differ from the whole input, so that a candidate is judged
+        by the change it makes (which carries over to the whole input) and not by the excerpts' content."""
+        return target + self.target(excerpts) - whole
+
+    def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio],
+                   aim: np.ndarray) -> AttributeObjective | None:
+        if not any(g in groups for g in self.weights):
+            return None
+        base = self.group_distances(self.target(excerpts)[None], aim)
+        return AttributeObjective(self.weights, {g: float(base[g][0]) for g in self.weights if g not in groups})
 
     def group_distances(self, features: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         """Group -> (items,) mean squared excess beyond tolerance, in scale units (0 = within tolerance)."""
@@ -93,6 +125,8 @@ class AttributeObjective(Objective):
     def distance(self, features: np.ndarray, target: np.ndarray) -> np.ndarray:
         """(items,) weighted mean of the group distances."""
         groups = self.group_distances(features, target)
+        for g, base in self.guarded.items():
+            groups[g] = np.maximum(groups[g] - base, 0.0)
         total = sum(self.weights.values())
         return sum(w * groups[g] for g, w in self.weights.items()) / total
 

@@ -38,7 +38,8 @@ class Option:
 
 #: Every search option, with the paper's defaults (ST-ITO section 3.3).
 OPTIONS: dict[str, Option] = {
-    "popsize": Option(64, int, 4, 4096, "candidates rendered and embedded per generation"),
+    "popsize": Option(None, int, 4, 4096, "candidates rendered and scored per generation (default: CMA-ES's own "
+                      "4 + 3 ln n for n searched parameters; the paper used 64)"),
     "max_iter": Option(25, int, 1, 10000, "most generations"),
     "sigma0": Option(0.3, float, 1e-3, 1.0, "initial step size, in normalised 0-1 units"),
     "x0": Option(None, float, 0.0, 1.0, "start value of every normalised parameter (default: the caller's start, "
@@ -60,6 +61,11 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
             raise SearchError(msg)
         out[key] = value if value is None and OPTIONS[key].default is None else _checked(key, value)
     return out
+
+
+def default_popsize(dimension: int) -> int:
+    """CMA-ES's own population size for ``dimension`` parameters: 4 + floor(3 ln n)."""
+    return 4 + int(3 * np.log(max(dimension, 1)))
 
 
 def _checked(key: str, value: Any) -> Any:
@@ -97,6 +103,8 @@ class Search:
         # generations are normal here (a start at neutral with every effect off scores the same), so
         # pycma's flat-fitness stops are off: `patience`/`min_gain` and `max_iter` end the search.
         width = max(dimension, 2)
+        if self.options["popsize"] is None:
+            self.options["popsize"] = default_popsize(dimension)
         x0 = self.options["x0"]
         begin = np.full(width, 0.5 if x0 is None else x0)
         if start is not None and x0 is None:

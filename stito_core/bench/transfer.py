@@ -34,7 +34,6 @@ from ..objective import DEFAULT_METRIC, EmbeddingObjective, Objective, load_obje
 from ..errors import StitoError
 from ..excerpt import loudest_excerpt
 from ..match import EXCERPT_S, MatchResult, match_audio
-from ..metric import cosine
 from ..rule_based import match_rule_based
 from . import Report, markdown_table
 from .data import CONTENT_KINDS, PEAK_DB, clips, sections

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
+from ..attributes import GROUPS
 from ..audio import Audio
 from ..params import ParameterSpec
 
@@ -21,6 +22,9 @@ class Effect(ABC):
     name: str
     #: Every parameter that can be set, in plugin order, with ranges in real units.
     parameters: tuple[ParameterSpec, ...]
+    #: The attribute groups (``attributes.GROUPS``) this effect is for: a match auditions it on these
+    #: alone, so an EQ is not switched on to fake width or a compressor to fake tone. Unknown plugins: all.
+    attributes: tuple[str, ...] = GROUPS
 
     @abstractmethod
     def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:

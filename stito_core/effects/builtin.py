@@ -10,7 +10,10 @@ import pedalboard as pb
 from ..audio import Audio
 from ..errors import ChainError
 from ..params import ParameterSpec, Scale
+from ..attributes import GROUPS
 from .base import Effect
+
+TONE, DYNAMICS, SPACE = ("tone",), ("dynamics",), ("space", "width")
 
 LOG = Scale.LOG
 
@@ -20,11 +23,13 @@ Row = tuple[str, float, float, float, str, Scale]
 
 @dataclass(frozen=True)
 class BuiltinKind:
-    """One built-in effect type: a one-line meaning, its parameter rows and a builder."""
+    """One built-in effect type: a one-line meaning, its parameter rows, a builder and the attribute
+    groups it is for (see ``Effect.attributes``)."""
 
     summary: str
     rows: tuple[Row, ...]
     build: Callable[[Mapping[str, float]], pb.Plugin]
+    attributes: tuple[str, ...] = GROUPS
 
 
 def _eq_rows() -> tuple[Row, ...]:
@@ -54,49 +59,50 @@ KINDS: dict[str, BuiltinKind] = {
     "distortion": BuiltinKind(
         "tanh waveshaper with input drive",
         (("drive_db", 0, 40, 0, "dB", Scale.LINEAR),),
-        lambda v: pb.Distortion(drive_db=v["drive_db"])),
+        lambda v: pb.Distortion(drive_db=v["drive_db"]), TONE + DYNAMICS),
     "compressor": BuiltinKind(
         "feed-forward compressor, hard knee, no make-up gain",
         (("threshold_db", -60, 0, 0, "dB", Scale.LINEAR), ("ratio", 1, 20, 1, "", LOG),
          ("attack_ms", 0.1, 100, 5, "ms", LOG), ("release_ms", 10, 1000, 100, "ms", LOG)),
-        lambda v: pb.Compressor(**v)),
-    "parametric_eq": BuiltinKind("low shelf, four peak bands, high shelf (RBJ biquads)", _eq_rows(), _build_eq),
+        lambda v: pb.Compressor(**v), DYNAMICS),
+    "parametric_eq": BuiltinKind("low shelf, four peak bands, high shelf (RBJ biquads)", _eq_rows(), _build_eq, TONE),
     "delay": BuiltinKind(
         "feedback delay line mixed with the dry signal",
         (("delay_s", 0.01, 1.0, 0.25, "s", LOG), ("feedback", 0, 0.9, 0, "", Scale.LINEAR),
          ("mix", 0, 1, 0, "", Scale.LINEAR)),
-        lambda v: pb.Delay(delay_seconds=v["delay_s"], feedback=v["feedback"], mix=v["mix"])),
+        lambda v: pb.Delay(delay_seconds=v["delay_s"], feedback=v["feedback"], mix=v["mix"]), SPACE),
     "reverb": BuiltinKind(
         "Freeverb-style algorithmic reverb",
         (("room_size", 0, 1, 0.5, "", Scale.LINEAR), ("damping", 0, 1, 0.5, "", Scale.LINEAR),
          ("wet_level", 0, 1, 0, "", Scale.LINEAR), ("dry_level", 0, 1, 1, "", Scale.LINEAR),
          ("width", 0, 1, 1, "", Scale.LINEAR)),
-        lambda v: pb.Reverb(**v)),
+        lambda v: pb.Reverb(**v), SPACE),
     "chorus": BuiltinKind(
         "modulated-delay chorus",
         (("rate_hz", 0.1, 10, 1, "Hz", LOG), ("depth", 0, 1, 0.25, "", Scale.LINEAR),
          ("centre_delay_ms", 1, 30, 7, "ms", LOG), ("feedback", 0, 0.9, 0, "", Scale.LINEAR),
          ("mix", 0, 1, 0, "", Scale.LINEAR)),
-        lambda v: pb.Chorus(**v)),
+        lambda v: pb.Chorus(**v), SPACE),
     "phaser": BuiltinKind(
         "all-pass phaser",
         (("rate_hz", 0.1, 10, 1, "Hz", LOG), ("depth", 0, 1, 0.5, "", Scale.LINEAR),
          ("centre_frequency_hz", 200, 5000, 1300, "Hz", LOG), ("feedback", 0, 0.9, 0, "", Scale.LINEAR),
          ("mix", 0, 1, 0, "", Scale.LINEAR)),
-        lambda v: pb.Phaser(**v)),
-    "gain": BuiltinKind("static gain", (("gain_db", -24, 24, 0, "dB", Scale.LINEAR),), lambda v: pb.Gain(**v)),
+        lambda v: pb.Phaser(**v), TONE),
+    "gain": BuiltinKind("static gain", (("gain_db", -24, 24, 0, "dB", Scale.LINEAR),), lambda v: pb.Gain(**v),
+                        DYNAMICS),
     "highpass": BuiltinKind(
         "first-order high-pass filter",
         (("cutoff_hz", 20, 2000, 20, "Hz", LOG),),
-        lambda v: pb.HighpassFilter(cutoff_frequency_hz=v["cutoff_hz"])),
+        lambda v: pb.HighpassFilter(cutoff_frequency_hz=v["cutoff_hz"]), TONE),
     "lowpass": BuiltinKind(
         "first-order low-pass filter",
         (("cutoff_hz", 500, 20000, 20000, "Hz", LOG),),
-        lambda v: pb.LowpassFilter(cutoff_frequency_hz=v["cutoff_hz"])),
+        lambda v: pb.LowpassFilter(cutoff_frequency_hz=v["cutoff_hz"]), TONE),
     "limiter": BuiltinKind(
         "brick-wall limiter",
         (("threshold_db", -30, 0, 0, "dB", Scale.LINEAR), ("release_ms", 10, 1000, 100, "ms", LOG)),
-        lambda v: pb.Limiter(**v)),
+        lambda v: pb.Limiter(**v), DYNAMICS),
     "bitcrush": BuiltinKind(
         "bit-depth reduction",
         (("bit_depth", 2, 16, 16, "bits", Scale.LINEAR),),
@@ -114,6 +120,7 @@ class BuiltinEffect(Effect):
         self.kind = kind
         self.name = name or kind
         self.parameters = tuple(ParameterSpec(self.name, *row) for row in KINDS[kind].rows)
+        self.attributes = KINDS[kind].attributes
 
     def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:
         """Apply the effect; ``values`` are in each parameter's unit."""

@@ -15,7 +15,7 @@ from ..encoders.checkpoint import load_checkpoint
 #: Where ``stito bench all`` commits its results (the repository's ``benchmarks`` folder).
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 #: Sections of RESULTS.md quoted in the card.
-QUOTED = ("style-classification", "style-retrieval", "param-estimation", "Default metric")
+QUOTED = ("style-classification", "style-retrieval", "param-estimation", "Embedding ranking")
 #: The pretraining issue's targets: classification average, its margin over MFCC, pedalboard rows whose
 #: correlation beats MFCC's, seconds to embed 64 five-second stereo excerpts.
 TARGETS = {"accuracy": 0.86, "margin": 0.12, "rows": 5, "embed_s": 0.6}
@@ -111,7 +111,7 @@ def benchmark_section(folder: Path) -> str:
     """The acceptance figures and the quoted tables from the results in ``folder``, or a line saying that
     ``stito bench all`` has not written them yet."""
     try:
-        lines = acceptance(folder) + ["", f"From `benchmarks/RESULTS.md` (`stito bench all`):", ""]
+        lines = acceptance(folder) + ["", "From `benchmarks/RESULTS.md` (`stito bench all`):", ""]
         return "\n".join(lines + quoted_sections((folder / "RESULTS.md").read_text(encoding="utf-8")))
     except (OSError, KeyError, ValueError):
         return "No benchmark results yet: run `stito bench all`, then `stito pretrain card`."

@@ -170,6 +170,16 @@ def audio_files(folder: Path, seconds: float = 1.5) -> tuple[Path, Path]:
             write(folder / "ref.wav", music(seconds, RATE, seed=2) * 0.5, RATE))
 
 
+def long_files(folder: Path, rate: int) -> tuple[Path, Path]:
+    """Input and reference for long searches: the reference is squashed, so the tiny chain's compressor
+    wins its audition and the joint search then runs its ``max_iter`` generations (with ``min_gain`` 0)."""
+    import pedalboard as pb
+
+    squashed = pb.Compressor(threshold_db=-30, ratio=8)(music(3.0, rate, seed=4), rate)
+    return (write(folder / "long_in.wav", music(3.0, rate, seed=3), rate),
+            write(folder / "long_ref.wav", squashed, rate))
+
+
 def tiny_chain(folder: Path) -> Path:
     path = folder / "tiny.toml"
     path.write_text(TINY_CHAIN, encoding="utf-8")

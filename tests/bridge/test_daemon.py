@@ -16,7 +16,7 @@ import soundfile as sf
 from bridge.codes import Code
 from bridge.service import Service
 from stito_core.encoders import load_encoder
-from tests.bridge.fakes import RATE, Client, FakePlayer, Host, audio_files, make_config, tiny_chain
+from tests.bridge.fakes import RATE, Client, FakePlayer, Host, audio_files, long_files, make_config, tiny_chain
 from tests.helpers import music, write
 
 
@@ -48,11 +48,6 @@ def slow_service(tmp_path, encoder, **jobs):
     config = make_config(tmp_path, search={"popsize": 8, "max_iter": 300, "min_gain": 0.0, "excerpt_s": 3.0},
                          jobs=jobs)
     return Service(config, encoder=encoder)
-
-
-def long_files(folder: Path) -> tuple[Path, Path]:
-    return (write(folder / "long_in.wav", music(3.0, RATE, seed=3), RATE),
-            write(folder / "long_ref.wav", music(3.0, RATE, seed=4) * 0.3, RATE))
 
 
 def error_of(client: Client, job_id: str = "", count: int = 1):
@@ -108,7 +103,7 @@ def test_generated_job_id_and_status_lists_every_job(daemon, files):
 
 
 def test_cancel_stops_a_running_search_within_one_generation(tmp_path, encoder):
-    inp, ref = long_files(tmp_path)
+    inp, ref = long_files(tmp_path, RATE)
     with slow_service(tmp_path, encoder) as service:
         client = Client(service.address)
         client.send("/stito/match", str(inp), str(ref), str(tiny_chain(tmp_path)), "long")
@@ -128,9 +123,9 @@ def test_cancel_stops_a_running_search_within_one_generation(tmp_path, encoder):
 
 
 def test_queue_full_cancel_waiting_job_and_time_limit(tmp_path, encoder):
-    inp, ref = long_files(tmp_path)
+    inp, ref = long_files(tmp_path, RATE)
     chain = str(tiny_chain(tmp_path))
-    with slow_service(tmp_path, encoder, queue_length=1, time_limit_s=1) as service:
+    with slow_service(tmp_path, encoder, queue_length=1, time_limit_s=2) as service:
         client = Client(service.address)
         client.send("/stito/match", str(inp), str(ref), chain, "first")
         client.wait_for("/stito/progress")

@@ -16,8 +16,7 @@ import pytest
 from bridge.journal import JOURNAL_NAME, replay
 from bridge.service import Service
 from stito_core.encoders import load_encoder
-from tests.bridge.fakes import RATE, Client, audio_files, free_port, make_config, tiny_chain
-from tests.helpers import music, write
+from tests.bridge.fakes import RATE, Client, audio_files, free_port, long_files, make_config, tiny_chain
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,11 +30,6 @@ def slow_config(tmp_path, **jobs):
     return make_config(tmp_path, search={"popsize": 8, "max_iter": 12, "min_gain": 0.0, "excerpt_s": 3.0}, jobs=jobs)
 
 
-def long_files(folder: Path) -> tuple[Path, Path]:
-    return (write(folder / "long_in.wav", music(3.0, RATE, seed=3), RATE),
-            write(folder / "long_ref.wav", music(3.0, RATE, seed=4) * 0.3, RATE))
-
-
 def journal_states(state_dir: Path, job_id: str) -> list[str]:
     lines = (state_dir / JOURNAL_NAME).read_text().splitlines()
     return [e["state"] for e in map(json.loads, lines) if e["job"] == job_id]
@@ -46,7 +40,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_shutdown_mid_job_requeues_it_and_a_restart_finishes_it_once(tmp_path, encoder):
-    inp, ref = long_files(tmp_path)
+    inp, ref = long_files(tmp_path, RATE)
     config = slow_config(tmp_path)
     client = Client()  # replies reach it wherever the daemon listens
     with Service(config, encoder=encoder) as first:
@@ -73,7 +67,7 @@ def test_shutdown_mid_job_requeues_it_and_a_restart_finishes_it_once(tmp_path, e
 
 
 def test_a_grace_period_lets_a_running_job_finish(tmp_path, encoder):
-    inp, ref = long_files(tmp_path)
+    inp, ref = long_files(tmp_path, RATE)
     config = make_config(tmp_path, search={"popsize": 8, "max_iter": 4, "min_gain": 0.0, "excerpt_s": 3.0},
                          jobs={"shutdown_grace_s": 60})
     client = Client()
@@ -133,7 +127,7 @@ def _wait_ready(client: Client, process: subprocess.Popen, timeout: float = 60) 
 
 
 def test_sigterm_during_a_job_then_restart_loses_nothing_and_leaves_no_partial_file(tmp_path):
-    inp, ref = long_files(tmp_path)
+    inp, ref = long_files(tmp_path, RATE)
     chain = tiny_chain(tmp_path)
     port = free_port()
     config = tmp_path / "stito.toml"

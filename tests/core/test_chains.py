@@ -507,3 +507,25 @@ def test_a_switched_off_effect_is_skipped_and_reads_neutral() -> None:
     assert chain.economy(vector, only_eq)["effects_on"] == 1
     with pytest.raises(ChainError, match="has 5 effects, got 2 on/off flags"):
         chain.render(audio, vector, [True, False])
+
+
+# --- attribute groups ---------------------------------------------------------------------------
+
+def test_each_builtin_effect_is_for_its_attribute_groups() -> None:
+    """What a match auditions each effect on: an EQ on tone, a compressor on dynamics, a reverb on space
+    and width; an effect the chain file says nothing about keeps its own."""
+    groups = {slot.effect.name: slot.groups for slot in load_chain("builtin").slots}
+    assert groups == {"distortion": ("tone", "dynamics"), "compressor": ("dynamics",), "parametric_eq": ("tone",),
+                      "delay": ("space", "width"), "reverb": ("space", "width")}
+
+
+def test_the_chain_file_names_an_effects_attribute_groups(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(COMPRESSOR + 'attributes = ["dynamics", "tone", "dynamics"]\n', encoding="utf-8")
+    assert load_chain(path).slots[0].groups == ("dynamics", "tone")
+
+
+@pytest.mark.parametrize("value", ['["colour"]', "[]", '"tone"'])
+def test_bad_attribute_groups_are_refused(tmp_path: Path, value: str) -> None:
+    message = _error(tmp_path, COMPRESSOR + f"attributes = {value}\n")
+    assert "effect[1]: attributes" in message and "one or more of tone, dynamics, space, width" in message

@@ -14,7 +14,6 @@ from stito_core.encoders import encoder_names
 from stito_core.encoders.afx_rep import CONFIGS, AfxRepConfig, AfxRepEncoder, AfxRepNet
 from stito_core.encoders.base import Encoder
 from stito_core.encoders.checkpoint import FORMAT, load_checkpoint, save_checkpoint
-from stito_core.encoders.mfcc import MfccEncoder
 from stito_core.errors import AudioError, EncoderError
 from stito_core.metric import cosine
 from tests.helpers import as_audio, music, noise, sine

@@ -137,7 +137,7 @@ def test_result_audio_is_the_whole_input_processed(drive_eq, source: np.ndarray)
 
 def test_result_record(drive_eq) -> None:
     _, _, result, _ = drive_eq
-    assert len(result.history) == 10 and result.stop == {"maxiter": 10}
+    assert len(result.history) == 10 and result.stop == {"search": {"maxiter": 10}}
     assert result.history[-1]["best_similarity"] == result.similarity_after
     assert result.seconds > 0
     assert set(result.timings) == {"render_s", "embed_s", "optimizer_s"}
@@ -249,7 +249,7 @@ class _Scored:
 
     def __init__(self, chain: Chain, scores: list[float]) -> None:
         self.chain, self._scores = chain, np.array(scores)
-        self.excerpt = Audio(np.zeros((2, RATE), np.float32), RATE)
+        self.excerpts = [Audio(np.zeros((2, RATE), np.float32), RATE)]
 
     def scores(self, settings):
         assert len(settings) == len(self._scores)
@@ -272,17 +272,49 @@ def test_do_no_harm_backs_off_when_the_found_setting_loses_on_unheard_audio(tmp_
     from stito_core.match import verify
 
     chain = _chain(tmp_path, DRIVE_EQ_TOML)
-    heard, unheard = _Scored(chain, [0.0] * 5), _Scored(chain, scores)
-    kept, record = verify(heard, _found(chain), unheard)
+    kept, record = verify(_found(chain), _Scored(chain, scores), True)
     assert (record["action"], record["amount"], record["unseen"]) == (action, amount, True)
+    assert record["excerpt_s"] == 1.0
     expected = chain.neutral() + amount * (1 - chain.neutral())
     np.testing.assert_allclose(kept.normalized, expected)
     assert kept.enabled.any() == (action != "neutral")
 
 
-def test_without_unheard_audio_the_check_uses_the_searched_excerpt(tmp_path: Path) -> None:
-    from stito_core.match import verify
+def test_an_input_too_short_to_leave_an_excerpt_unheard_is_judged_whole() -> None:
+    """Up to ``SECTIONS`` sections of the part the search did not hear, when it lasts an excerpt or more;
+    else sections of the whole input (and the record says the check was not on unseen audio)."""
+    from stito_core.match import _windows
 
-    chain = _chain(tmp_path, DRIVE_EQ_TOML)
-    _, record = verify(_Scored(chain, [0.9, 0.8, 0.7, 0.6, 0.5]), _found(chain), None)
-    assert record["unseen"] is False and record["action"] == "kept"
+    long, short = (Audio(music(seconds, rate=RATE, seed=2), RATE) for seconds in (8.0, 3.0))
+    heard, judged, unseen = _windows(long, 2.0)
+    assert unseen and heard.duration_s == pytest.approx(2.0) and len(judged) >= 2
+    assert sum(a.frames for a in judged) <= long.frames - heard.frames
+    heard, judged, unseen = _windows(short, 2.0)
+    assert not unseen and sum(a.frames for a in judged) == short.frames
+
+
+def test_no_effect_fakes_an_attribute_it_is_not_for() -> None:
+    """A narrower reference (nothing in the builtin chain narrows a mix): an EQ could lower the side-to-mid
+    ratio by boosting the mono lows, but it is auditioned on tone alone, so it stays off."""
+    recording = music(2 * SECONDS, rate=RATE, seed=3)
+    half = recording.shape[1] // 2
+    mid, side = recording[:, half:].mean(axis=0), (recording[0, half:] - recording[1, half:]) / 2
+    narrow = np.stack([mid + 0.1 * side, mid - 0.1 * side])
+    result = match(recording[:, :half], narrow, RATE, "builtin", **QUICK_DEFAULT)
+    enabled = dict(zip([s.effect.name for s in load_chain("builtin").slots], result.enabled))
+    assert not enabled["parametric_eq"] and not enabled["compressor"], enabled
+
+
+def test_a_dark_reference_turns_the_eq_on_and_cuts_the_highs(source: np.ndarray) -> None:
+    """Each effect is auditioned alone: one decisive parameter (a shelf's gain) is found at once, and the
+    effects for other attributes stay off."""
+    import pedalboard as pb
+
+    dark = pb.LowpassFilter(1500)(music(SECONDS, rate=RATE, seed=7), RATE)
+    result = match(source, dark, RATE, "builtin", **QUICK_DEFAULT)
+    enabled = dict(zip([s.effect.name for s in load_chain("builtin").slots], result.enabled))
+    assert enabled == {"distortion": False, "compressor": False, "parametric_eq": True, "delay": False,
+                       "reverb": False}
+    gains = {row["name"]: row["value"] for row in result.parameters if row["name"].endswith("gain_db")}
+    assert min(gains["band4_gain_db"], gains["high_shelf_gain_db"]) < -6.0, gains
+    assert {"audition parametric_eq", "joint"} <= set(result.stop)

@@ -26,7 +26,7 @@ retrieval table
 
 param table
 
-## Default metric
+## Embedding ranking
 
 ranking
 """
@@ -50,7 +50,7 @@ def test_targets_met_are_yes_and_the_tables_are_quoted(tmp_path: Path) -> None:
     text = benchmark_section(_results(tmp_path / "r", 0.9, [0.9] * 5 + [0.1], 0.5))
     assert "**no**" not in text and text.count("| yes |") == 4
     assert "| 5 of 6 | yes |" in text and "+0.200" in text
-    assert "### style-classification" in text and "### param-estimation" in text and "### Default metric" in text
+    assert "### style-classification" in text and "### param-estimation" in text and "### Embedding ranking" in text
     assert "retrieval table" in text and "![plot]" not in text
 
 

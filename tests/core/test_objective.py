@@ -65,7 +65,7 @@ def test_aim_judges_the_change_not_the_excerpt(dry):
     reference = objective.target([_through(dry, pb.LowpassFilter(1000))])
     whole = objective.target([dry])
     excerpt = dry.with_samples(dry.samples[:, : RATE])
-    aim = objective.aim(reference, excerpt, whole)
+    aim = objective.aim(reference, [excerpt], whole)
     expected = 1 / (1 + objective.distance(whole[None], reference))
     assert objective.similarity([excerpt], aim)[0] == pytest.approx(expected[0])
 
@@ -92,3 +92,40 @@ def test_load_objective_by_name():
     embedding = load_objective("mfcc")
     assert isinstance(embedding, EmbeddingObjective) and embedding.name == "mfcc"
     assert load_objective(embedding) is embedding
+
+
+def test_a_restricted_objective_judges_its_groups_and_guards_the_rest(dry):
+    """Auditioning an EQ on tone: a width difference the input already has costs nothing, a tone
+    difference does, and so does making the width worse than the input's."""
+    objective = AttributeObjective({"tone": 1.0, "width": 2.0})
+    target = objective.target([dry])
+    narrow = target.copy()
+    narrow[attributes.NAMES.index("width_db")] -= 10.0
+    tone = objective.restricted(["tone", "space"], [dry], narrow)
+    assert tone.weights == objective.weights and set(tone.guarded) == {"width"} and tone.guarded["width"] > 0
+    assert tone.similarity([dry], narrow)[0] == pytest.approx(1.0)
+    assert objective.similarity([dry], narrow)[0] < 0.9
+    assert tone.similarity([_through(dry, pb.LowpassFilter(1000))], narrow)[0] < 0.9
+    wider = dry.with_samples(np.stack([dry.samples[0], -dry.samples[1]]))
+    assert tone.similarity([wider], narrow)[0] < 0.9
+    assert objective.restricted(["dynamics"], [dry], target) is None
+    embedding = load_objective("mfcc")
+    assert embedding.restricted(["tone"], [dry], target) is embedding
+
+
+def test_width_is_measured_per_band(dry):
+    """A band gain moves mid and side of that band alike, so it leaves the width where it was."""
+    boosted = _through(dry, pb.LowShelfFilter(300, 12.0))
+    assert _feature(boosted, "width_db") == pytest.approx(_feature(dry, "width_db"), abs=0.5)
+    narrow = dry.with_samples(np.stack([dry.samples.mean(0) + 0.2 * (dry.samples[0] - dry.samples[1]) / 2,
+                                        dry.samples.mean(0) - 0.2 * (dry.samples[0] - dry.samples[1]) / 2]))
+    assert _feature(narrow, "width_db") < _feature(dry, "width_db") - 10.0
+
+
+def test_pooled_similarity_judges_excerpts_together(dry):
+    objective = AttributeObjective()
+    halves = [dry.with_samples(dry.samples[:, :RATE]), dry.with_samples(dry.samples[:, RATE:])]
+    target = objective.target(halves)
+    assert objective.pooled_similarity([halves], target)[0] == pytest.approx(1.0)
+    assert objective.pooled_similarity([halves, [_through(h, pb.LowpassFilter(800)) for h in halves]],
+                                       target)[1] < 0.9

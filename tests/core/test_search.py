@@ -201,11 +201,13 @@ def test_result_is_a_copy() -> None:
 # --- options -----------------------------------------------------------------------------------
 
 
-def test_defaults_are_the_papers() -> None:
+def test_defaults_size_the_population_to_the_dimension() -> None:
+    """No popsize: CMA-ES's own 4 + floor(3 ln n), 6 for 2 parameters and 14 for the builtin chain's 31."""
     options = check_options({})
     assert options == {name: option.default for name, option in OPTIONS.items()}
-    assert (options["popsize"], options["max_iter"]) == (64, 25)
-    assert Search(2).options == options
+    assert (options["popsize"], options["max_iter"]) == (None, 25)
+    assert Search(2).options == {**options, "popsize": 6}
+    assert Search(31).options["popsize"] == 14 and Search(31, popsize=64).options["popsize"] == 64
 
 
 def test_valid_options_are_cast() -> None:
@@ -224,7 +226,7 @@ def test_unknown_option_suggests_the_closest() -> None:
 
 
 @pytest.mark.parametrize(("key", "value"), [
-    ("popsize", "8"), ("popsize", 8.5), ("popsize", True), ("popsize", None), ("popsize", [8]),
+    ("popsize", "8"), ("popsize", 8.5), ("popsize", True), ("max_iter", None), ("popsize", [8]),
     ("max_iter", 2.5), ("sigma0", "0.3"), ("x0", False), ("seed", "1"),
 ])
 def test_wrong_types_are_refused(key: str, value: object) -> None:
