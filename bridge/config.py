@@ -18,10 +18,11 @@ from typing import Any
 from stito_core.chain import Chain
 from stito_core.chains import chain_names, load_chain
 from stito_core.objective import DEFAULT_METRIC
-from stito_core.errors import ChainError, StitoError
+from stito_core.errors import ChainError, NotAllowedError, StitoError
+from stito_core.places import Places
 from stito_core.search import OPTIONS
 
-from .codes import DaemonError
+from .codes import Code, DaemonError
 from .inputs import check_audio_file
 from .profiles import Profile, load_profiles
 
@@ -33,7 +34,8 @@ REQUIRED = object()
 
 @dataclass(frozen=True)
 class Key:
-    """One configuration key: its type (str, int, float, bool or "path"), default, bounds and meaning.
+    """One configuration key: its type (str, int, float, bool, "path" or "paths": a list of paths),
+    default, bounds and meaning.
 
     A default of ``None`` means the key is optional and absent unless given.
     """
@@ -60,6 +62,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "reply_host": Key(str, None, "send every reply here instead of to the sender (with reply_port)"),
         "reply_port": Key(int, None, "UDP port of reply_host", 1, 65535),
         "daw": Key(str, None, "DAW profile that receives the parameters of matches asked for over OSC"),
+        "chain_folders": Key("paths", (), "folders whose chain files OSC requests may name, besides the "
+                             "shipped chains (and the chains named in this file)"),
+        "plugin_folders": Key("paths", (), "folders plugins may be loaded from, besides each format's standard "
+                              "folders and LADSPA_PATH, VST3_PATH, LV2_PATH"),
     },
     "jobs": {
         "queue_length": Key(int, 16, "most jobs waiting to run; more are refused with 'queue full'", 1, 100000),
@@ -125,6 +131,22 @@ class Config:
     audition: dict[str, Any]
     watch: tuple[WatchConfig, ...]
     profiles: dict[str, Profile] = field(default_factory=dict)
+
+    @property
+    def places(self) -> Places:
+        """Where chains and plugins named in requests may come from: the configured folders, plus the
+        chain files this configuration itself names (its watch folders')."""
+        named = tuple(Path(w.chain).expanduser() for w in self.watch if w.chain.endswith(".toml") or "/" in w.chain)
+        return Places(tuple(self.server["chain_folders"]), named, tuple(self.server["plugin_folders"]))
+
+    def chain(self, name: str) -> Chain:
+        """Chain ``name`` loaded from the allowed places; a refusal or a bad chain is a :class:`DaemonError`."""
+        try:
+            return load_chain(name, self.places)
+        except NotAllowedError as exc:
+            raise DaemonError(Code.NOT_ALLOWED, str(exc)) from None
+        except ChainError as exc:
+            raise DaemonError(Code.UNKNOWN_CHAIN, str(exc)) from None
 
     @property
     def reply_to(self) -> tuple[str, int] | None:
@@ -207,6 +229,12 @@ def _section(where: str, table: Any, keys: Mapping[str, Key], base: Path, errors
 def _value(key: Key, raw: Any, base: Path) -> tuple[str | None, Any]:
     """(problem or None, the checked value) for ``raw`` against ``key``."""
     kind = key.kind
+    if kind == "paths":
+        if not isinstance(raw, list):
+            return f"{raw!r} is not a list of paths", key.default
+        checked = [_value(Key("path", None, key.doc), item, base) for item in raw]
+        problems = [problem for problem, _ in checked if problem]
+        return (problems[0], key.default) if problems else (None, tuple(path for _, path in checked))
     if kind == "path":
         if not isinstance(raw, str) or not raw.strip():
             return f"{raw!r} is not a path; give a non-empty string", None

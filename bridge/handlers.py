@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from stito_core import __version__
 from stito_core.chain import Chain
-from stito_core.chains import load_chain
-from stito_core.errors import ChainError
 
 from .codes import Code, DaemonError
 from .inputs import check_audio_file
@@ -162,7 +160,7 @@ class Handlers:
         limit = self.config.jobs["max_duration_s"]
         check_audio_file(inp, limit)
         check_audio_file(ref, limit)
-        chain = _load_chain(chain_name or "builtin")
+        chain = self.config.chain(chain_name or "builtin")
         daw = self._check_daw(daw, chain)
         with self._naming:
             output, params = self._outputs(Path(inp), job_id)
@@ -216,14 +214,7 @@ class Handlers:
         except (OSError, ValueError, KeyError) as exc:
             raise RequestFailed(job.id, DaemonError(Code.NOTHING_TO_PLAY, f"{job.spec.params}: cannot read the "
                                                     f"parameters ({exc})")) from None
-        return _checked(job.id, lambda: _load_chain(job.spec.chain)), rows
-
-
-def _load_chain(name: str) -> Chain:
-    try:
-        return load_chain(name)
-    except ChainError as exc:
-        raise DaemonError(Code.UNKNOWN_CHAIN, str(exc)) from None
+        return _checked(job.id, lambda: self.config.chain(job.spec.chain)), rows
 
 
 def _checked(job_id: str, action: Any) -> Any:

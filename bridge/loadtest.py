@@ -244,7 +244,7 @@ def _service(folder: Path, queue_length: int, encoder: Any) -> Any:
     from .service import Service
 
     config = check_config({
-        "server": {"port": 0},
+        "server": {"port": 0, "chain_folders": [str(folder)]},
         "jobs": {"state_dir": str(folder / f"state-{queue_length}"), "queue_length": queue_length,
                  "output_folder": str(folder), "search": {"popsize": 4, "max_iter": 2, "excerpt_s": 1.0}},
         "encoder": {"name": "mfcc"}, "logging": {"level": "warning"}}, folder / "stito.toml")

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stito_core.audio_io import write_text_atomic
-from stito_core.chains import load_chain
 from stito_core.errors import AudioError, CancelledError, StitoError
 from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.param_file import save_match
@@ -97,10 +96,7 @@ class JobRun:
         spec, limit = self.job.spec, self.service.config.jobs["max_duration_s"]
         _remove_stale_temporaries(spec)
         source, reference = check_audio_file(spec.input, limit), check_audio_file(spec.reference, limit)
-        try:
-            chain = load_chain(spec.chain)
-        except StitoError as exc:
-            raise DaemonError(Code.UNKNOWN_CHAIN, str(exc)) from None
+        chain = self.service.config.chain(spec.chain)
         result = match_audio(source, reference, chain, self.service.encoder, progress=self._progress,
                              cancelled=self._cancelled, **spec.search)
         return result, chain

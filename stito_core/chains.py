@@ -14,6 +14,7 @@ from .chain import Chain, Slot
 from .effects.base import Effect
 from .errors import ChainError
 from .params import ParameterSpec, Scale
+from .places import Places
 
 #: Where the shipped chain definitions live (``config/chains`` at the project root).
 CHAINS_DIR = Path(__file__).resolve().parents[1] / "config" / "chains"
@@ -76,18 +77,22 @@ def chain_path(name_or_path: str | Path) -> Path:
     return CHAINS_DIR / f"{text}.toml"
 
 
-def load_chain(name_or_path: str | Path = "builtin") -> Chain:
-    """Load and validate a chain by shipped name (``builtin``, ``zam``, ...) or TOML path."""
+def load_chain(name_or_path: str | Path = "builtin", places: Places | None = None) -> Chain:
+    """Load and validate a chain by shipped name (``builtin``, ``zam``, ...) or TOML path. With ``places``
+    (the daemon) the file and every plugin it names must lie where those allow, checked before either is
+    read (:class:`NotAllowedError`)."""
     path = chain_path(name_or_path)
+    if places is not None:
+        places.check_chain(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ChainError(msg) from None
-    return _chain(path, data)
+    return _chain(path, data, places)
 
 
-def _chain(path: Path, data: Mapping[str, Any]) -> Chain:
+def _chain(path: Path, data: Mapping[str, Any], places: Places | None = None) -> Chain:
     """Build the chain, prefixing every error with the file and the effect table that caused it."""
     unknown = set(data) - {"name", "description", "effect"}
     if unknown:
@@ -101,10 +106,10 @@ def _chain(path: Path, data: Mapping[str, Any]) -> Chain:
     slots = []
     for index, table in enumerate(tables, 1):
         try:
-            slots.append(_slot(table))
+            slots.append(_slot(table, places))
         except ChainError as exc:
             msg = f"{path}: effect[{index}]: {exc}"
-            raise ChainError(msg) from None
+            raise type(exc)(msg) from None
     _check_unique(path, slots)
     return Chain(str(data.get("name", path.stem)), slots, str(data.get("description", "")))
 
@@ -118,7 +123,7 @@ def _check_unique(path: Path, slots: list[Slot]) -> None:
         raise ChainError(msg)
 
 
-def _slot(table: Any) -> Slot:
+def _slot(table: Any, places: Places | None = None) -> Slot:
     """One ``[[effect]]`` table -> its effect, the searched specs and the fixed values."""
     if not isinstance(table, Mapping):
         raise ChainError("must be a table")
@@ -130,12 +135,22 @@ def _slot(table: Any) -> Slot:
     kind = _required(table, "type")
     if kind not in BACKENDS:
         raise ChainError(f"unknown type '{kind}'.{_suggest(kind, set(BACKENDS))} Valid: {', '.join(BACKENDS)}")
+    if places is not None and kind != "builtin":
+        places.check_plugin(_plugin_file(kind, table))
     effect = BACKENDS[kind](table)
     specs = {p.name: p for p in effect.parameters}
     fixed = _fixed(table.get("fixed", {}), specs)
     specs = _neutral(table.get("neutral", {}), specs, fixed)
     searched = _searched(table.get("search"), specs, fixed)
     return Slot(effect, searched, fixed, _attributes(table.get("attributes")))
+
+
+def _plugin_file(kind: str, table: Mapping[str, Any]) -> Path:
+    """Where the plugin of a non-builtin effect table lives, found without loading it."""
+    if kind == "ladspa":
+        from .effects.ladspa import find_ladspa_library
+        return find_ladspa_library(_required(table, "library"))
+    return Path(_required(table, "path")).expanduser()
 
 
 def _attributes(value: Any) -> tuple[str, ...] | None:

@@ -28,3 +28,7 @@ class CancelledError(StitoError):
     """A running match was cancelled by its caller."""
 
     bad_input = False
+
+
+class NotAllowedError(ChainError):
+    """A chain file or plugin library lies outside the places its loader was allowed to read from."""

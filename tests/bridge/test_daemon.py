@@ -4,6 +4,7 @@ for the DAW. Matches are real but tiny (a two-parameter chain, 2 generations of 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import struct
 import time
@@ -316,6 +317,28 @@ def test_bad_files_are_refused_before_a_job_is_accepted(tmp_path, encoder, files
         assert client.of("/stito/accepted") == []
         assert client.ask("/stito/status", reply="/stito/status").args == (0,)
         client.close()
+
+
+def test_chains_and_plugins_outside_the_allowed_places_are_refused(daemon, files, tmp_path, caplog):
+    """A chain path elsewhere, or an allowed chain naming a library elsewhere (not even a library: a
+    load attempt would fail differently), gets 210 with the path, and nothing is loaded or written."""
+    caplog.set_level(logging.INFO, logger="stito")
+    _, client = daemon
+    inp, ref, _ = files
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    outside = elsewhere / "chain.toml"
+    outside.write_text('[[effect]]\ntype = "builtin"\nkind = "compressor"\n', encoding="utf-8")
+    evil = elsewhere / "evil.so"
+    evil.write_bytes(b"\x7fELF not really")
+    inside = tmp_path / "evil.toml"
+    inside.write_text(f'[[effect]]\ntype = "ladspa"\nlibrary = "{evil}"\n', encoding="utf-8")
+    for job_id, chain, named in (("far", outside, outside), ("lib", inside, evil)):
+        client.send("/stito/match", str(inp), str(ref), str(chain), job_id)
+        message = error_of(client, job_id)
+        assert message.args[2] == Code.NOT_ALLOWED and str(named) in message.args[1]
+        assert str(named) in caplog.text
+    assert not list(tmp_path.glob("*.matched*")) and client.ask("/stito/status", reply="/stito/status").args == (0,)
 
 
 def test_unknown_chain_profile_and_duplicate_id_are_refused(daemon, files):

@@ -134,6 +134,7 @@ def test_sigterm_during_a_job_then_restart_loses_nothing_and_leaves_no_partial_f
     config.write_text(f"""
 [server]
 port = {port}
+chain_folders = ["."]
 [jobs]
 state_dir = "state"
 [jobs.search]
