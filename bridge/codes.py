@@ -64,8 +64,8 @@ MEANINGS: dict[Code, str] = {
     Code.BAD_AUDIO: "the audio is silent, empty, too short, has NaNs or more than 2 channels",
     Code.TOO_LONG: "the audio is longer than jobs.max_duration_s",
     Code.UNKNOWN_CHAIN: "the chain name or chain file cannot be loaded",
-    Code.NOT_ALLOWED: "the chain file or a plugin it names lies outside the places the daemon's owner allowed "
-                      "(server.chain_folders, server.plugin_folders); nothing was loaded",
+    Code.NOT_ALLOWED: "a path lies outside the places the daemon's owner allowed (server.chain_folders, "
+                      "server.plugin_folders, server.allowed_roots); nothing was read, loaded or written",
     Code.UNKNOWN_PROFILE: "no DAW profile of that name",
     Code.OUTPUT_NOT_WRITABLE: "the folder for the results does not exist or cannot be written",
     Code.QUEUE_FULL: "jobs.queue_length jobs are already waiting; try again later",

@@ -19,7 +19,7 @@ from stito_core.chain import Chain
 from stito_core.chains import chain_names, load_chain
 from stito_core.objective import DEFAULT_METRIC
 from stito_core.errors import ChainError, NotAllowedError, StitoError
-from stito_core.places import Places
+from stito_core.places import Places, inside
 from stito_core.search import OPTIONS
 
 from .codes import Code, DaemonError
@@ -66,6 +66,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                              "shipped chains (and the chains named in this file)"),
         "plugin_folders": Key("paths", (), "folders plugins may be loaded from, besides each format's standard "
                               "folders and LADSPA_PATH, VST3_PATH, LV2_PATH"),
+        "allowed_roots": Key("paths", None, "when given, the only folders whose files OSC requests may read "
+                             "(input, reference) and write beside (results)"),
     },
     "jobs": {
         "queue_length": Key(int, 16, "most jobs waiting to run; more are refused with 'queue full'", 1, 100000),
@@ -147,6 +149,13 @@ class Config:
             raise DaemonError(Code.NOT_ALLOWED, str(exc)) from None
         except ChainError as exc:
             raise DaemonError(Code.UNKNOWN_CHAIN, str(exc)) from None
+
+    def check_allowed(self, path: str | Path, what: str) -> None:
+        """Refuse ``path`` (an OSC request's ``what``) outside ``server.allowed_roots`` when those are set."""
+        roots = self.server["allowed_roots"]
+        if roots is not None and not inside(Path(path), list(roots)):
+            raise DaemonError(Code.NOT_ALLOWED, f"{path}: {what} outside server.allowed_roots "
+                              f"({', '.join(str(r) for r in roots)}); nothing was read or written")
 
     @property
     def reply_to(self) -> tuple[str, int] | None:

@@ -157,6 +157,8 @@ class Handlers:
                                                     ["chain", "job id", "DAW profile"])
         job_id = check_job_id(job_id) if job_id else new_job_id()
         inp, ref = os.path.abspath(inp), os.path.abspath(ref)  # the journal must outlive this working folder
+        self.config.check_allowed(inp, "input")
+        self.config.check_allowed(ref, "reference")
         limit = self.config.jobs["max_duration_s"]
         check_audio_file(inp, limit)
         check_audio_file(ref, limit)

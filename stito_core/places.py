@@ -26,7 +26,7 @@ def standard_plugin_folders() -> list[Path]:
     return [*ladspa_search_dirs(), *(Path(d).expanduser() for d in vst3), *lv2_dirs()]
 
 
-def _inside(path: Path, folders: list[Path]) -> bool:
+def inside(path: Path, folders: list[Path]) -> bool:
     """Whether ``path`` (symbolic links resolved) lies in one of ``folders``."""
     real = path.expanduser().resolve()
     return any(real == f or real.is_relative_to(f) for f in (Path(d).expanduser().resolve() for d in folders))
@@ -46,13 +46,13 @@ class Places:
         from .chains import CHAINS_DIR
 
         files = {f.expanduser().resolve() for f in self.chain_files}
-        if path.expanduser().resolve() not in files and not _inside(path, [CHAINS_DIR, *self.chain_folders]):
+        if path.expanduser().resolve() not in files and not inside(path, [CHAINS_DIR, *self.chain_folders]):
             where = ", ".join(str(f) for f in (CHAINS_DIR, *self.chain_folders))
             raise NotAllowedError(f"{path}: chain file outside the allowed chain folders ({where}); the owner "
                                   "can add its folder to server.chain_folders")
 
     def check_plugin(self, path: Path) -> None:
         """Refuse a plugin library or bundle outside the standard and ``plugin_folders``."""
-        if not _inside(path, [*standard_plugin_folders(), *self.plugin_folders]):
+        if not inside(path, [*standard_plugin_folders(), *self.plugin_folders]):
             raise NotAllowedError(f"{path}: plugin outside the standard plugin folders and server.plugin_folders; "
                                   "nothing was loaded")

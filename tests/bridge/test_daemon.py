@@ -341,6 +341,25 @@ def test_chains_and_plugins_outside_the_allowed_places_are_refused(daemon, files
     assert not list(tmp_path.glob("*.matched*")) and client.ask("/stito/status", reply="/stito/status").args == (0,)
 
 
+def test_allowed_roots_confine_the_files_a_request_names(tmp_path, encoder):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    inside, reference = audio_files(inbox)
+    outside, _ = audio_files(tmp_path)
+    config = make_config(tmp_path, server={"allowed_roots": [str(inbox)]})
+    with Service(config, encoder=encoder) as service:
+        client = Client(service.address)
+        chain = str(tiny_chain(tmp_path))
+        for job_id, inp, ref in (("in", outside, reference), ("ref", inside, outside)):
+            client.send("/stito/match", str(inp), str(ref), chain, job_id)
+            message = error_of(client, job_id)
+            assert message.args[2] == Code.NOT_ALLOWED and "server.allowed_roots" in message.args[1]
+        assert client.ask("/stito/match", str(inside), str(reference), chain, "ok", reply="/stito/accepted").args[0] == "ok"
+        client.wait_for("/stito/done")
+        assert (inbox / f"{inside.stem}.matched.wav").exists()
+        client.close()
+
+
 def test_unknown_chain_profile_and_duplicate_id_are_refused(daemon, files):
     _, client = daemon
     inp, ref, chain = files
