@@ -26,7 +26,7 @@ from .config import Config, ConfigError, load_config
 from .codes import Code, DaemonError
 from .handlers import Handlers
 from .jobs import FINISHED, Job, JobQueue, JobSpec
-from .journal import JOURNAL_NAME, Journal, compact, replay
+from .journal import JOURNAL_NAME, Journal
 from .osc_server import Address, OscEndpoint
 from .pushback import PushBack
 from .watch import Watchers
@@ -69,9 +69,8 @@ class Service:
     def _start_parts(self) -> None:
         jobs, stack = self.config.jobs, self._stack
         stack.enter_context(_state_lock(Path(jobs["state_dir"])))
-        journal = Journal(Path(jobs["state_dir"]) / JOURNAL_NAME)
-        records = _compacted(journal.path, jobs["history"])
-        journal.open()
+        journal = Journal(Path(jobs["state_dir"]) / JOURNAL_NAME, jobs["history"], FINISHED)
+        records = journal.open()
         stack.callback(journal.close)
         self.queue = JobQueue(journal, jobs["queue_length"], jobs["history"])
         again = self.queue.restore(records)
@@ -152,18 +151,6 @@ def _endpoint(host: str, port: int, reply_to: Address | None) -> OscEndpoint:
         msg = f"cannot listen on udp://{host}:{port} ({exc.strerror or exc}); is another stito serve running? " \
               "Change server.port"
         raise DaemonError(Code.INTERNAL, msg, bad_input=False) from None
-
-
-def _compacted(path: Path, history: int) -> dict[str, dict[str, Any]]:
-    """The journal's jobs, keeping every unfinished one and the last ``history`` finished ones; the file
-    is rewritten to match so it does not grow without end."""
-    records = replay(path)
-    finished = [k for k, r in records.items() if r.get("state") in FINISHED]
-    for job_id in finished[: max(0, len(finished) - history)]:
-        del records[job_id]
-    if path.exists():
-        compact(path, records)
-    return records
 
 
 # --- stito serve ---------------------------------------------------------------------------------
