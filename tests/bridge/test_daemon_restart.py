@@ -4,11 +4,13 @@ never re-run; no partial result file is left behind."""
 from __future__ import annotations
 
 import json
+import resource
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ import pytest
 from bridge.journal import JOURNAL_NAME, replay
 from bridge.service import Service
 from stito_core.encoders import load_encoder
+from tests.helpers import music, write
 from tests.bridge.fakes import RATE, Client, audio_files, free_port, long_files, make_config, tiny_chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,10 +110,11 @@ def test_two_daemons_cannot_share_a_journal(tmp_path, encoder):
             Service(config, encoder=encoder).start()
 
 
-def _serve(config: Path, log: Path) -> subprocess.Popen:
+def _serve(config: Path, log: Path, preexec: Callable[[], None] | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "--config", str(config)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=open(log, "a"))  # noqa: SIM115
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(log, "a"),  # noqa: SIM115
+                            preexec_fn=preexec)
 
 
 def _wait_ready(client: Client, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -126,11 +130,9 @@ def _wait_ready(client: Client, process: subprocess.Popen, timeout: float = 60) 
     raise AssertionError("the daemon did not answer /stito/ping")
 
 
-def test_sigterm_during_a_job_then_restart_loses_nothing_and_leaves_no_partial_file(tmp_path):
-    inp, ref = long_files(tmp_path, RATE)
-    chain = tiny_chain(tmp_path)
-    port = free_port()
-    config = tmp_path / "stito.toml"
+def _config_file(folder: Path, port: int) -> Path:
+    """A ``stito serve`` configuration with slow searches, its state and chains in ``folder``."""
+    config = folder / "stito.toml"
     config.write_text(f"""
 [server]
 port = {port}
@@ -145,6 +147,14 @@ excerpt_s = 3.0
 [encoder]
 name = "mfcc"
 """)
+    return config
+
+
+def test_sigterm_during_a_job_then_restart_loses_nothing_and_leaves_no_partial_file(tmp_path):
+    inp, ref = long_files(tmp_path, RATE)
+    chain = tiny_chain(tmp_path)
+    port = free_port()
+    config = _config_file(tmp_path, port)
     log = tmp_path / "serve.log"
     client = Client(("127.0.0.1", port))
     daemon = _serve(config, log)
@@ -171,3 +181,76 @@ name = "mfcc"
     assert journal_states(tmp_path / "state", "sigterm-job")[-2:] == ["running", "done"]
     assert len(client.of("/stito/done")) == 1 and leftovers(tmp_path) == []
     assert "taking back 1 unfinished job" in log.read_text()
+
+
+@pytest.mark.parametrize("moment", ["accepted", "searching"])
+def test_sigkill_at_any_moment_then_restart_finishes_the_job_once(tmp_path, moment):
+    """No chance to clean up: killed right after /stito/accepted or during the search, the restarted
+    daemon reads the journal, runs the job once and leaves no partial or temporary file."""
+    inp, ref = long_files(tmp_path, RATE)
+    chain = tiny_chain(tmp_path)
+    port = free_port()
+    config, log = _config_file(tmp_path, port), tmp_path / "serve.log"
+    client = Client(("127.0.0.1", port))
+    daemon = _serve(config, log)
+    try:
+        _wait_ready(client, daemon)
+        client.ask("/stito/match", str(inp), str(ref), str(chain), "killed", reply="/stito/accepted")
+        if moment == "searching":
+            client.wait_for("/stito/progress", timeout=30)
+        daemon.kill()
+        daemon.wait(timeout=30)
+        assert not inp.with_name("long_in.matched.wav").exists()
+        assert journal_states(tmp_path / "state", "killed")[0] == "queued"
+        daemon = _serve(config, log)
+        assert client.wait_for("/stito/done", timeout=90)[0].args[0] == "killed"
+        _wait_ready(client, daemon)
+        daemon.send_signal(signal.SIGINT)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        client.close()
+    assert journal_states(tmp_path / "state", "killed")[-1] == "done"
+    assert len(client.of("/stito/done")) == 1 and leftovers(tmp_path) == []
+    assert inp.with_name("long_in.matched.wav").exists()
+
+
+#: Largest file the daemon may write in the full-disk test: a 1 s result fits, a 3 s one does not.
+FILE_LIMIT = 160_000
+
+
+def _full_disk() -> None:
+    """In the daemon's process: files cannot grow past ``FILE_LIMIT`` (writes fail with EFBIG)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+
+def test_a_full_disk_fails_the_job_with_a_code_and_the_daemon_keeps_serving(tmp_path):
+    small = write(tmp_path / "small.wav", music(1.0, RATE, seed=5), RATE)
+    big, ref = long_files(tmp_path, RATE)
+    chain = tiny_chain(tmp_path)
+    port = free_port()
+    config, log = _config_file(tmp_path, port), tmp_path / "serve.log"
+    client = Client(("127.0.0.1", port))
+    daemon = _serve(config, log, _full_disk)
+    try:
+        _wait_ready(client, daemon)
+        client.send("/stito/match", str(small), str(ref), str(chain), "fits")
+        client.wait_for("/stito/done", timeout=60)
+        kept = small.with_name("small.matched.wav")
+        size = kept.stat().st_size
+        client.send("/stito/match", str(big), str(ref), str(chain), "too-big")
+        failed = client.wait_for(lambda m: m.address == "/stito/error" and m.args[0] == "too-big", timeout=60)[0]
+        assert failed.args[2] == 402 and "cannot write" in failed.args[1]
+        assert not big.with_name("long_in.matched.wav").exists() and leftovers(tmp_path) == []
+        assert kept.stat().st_size == size  # the earlier result is intact
+        _wait_ready(client, daemon)  # still serving
+        assert daemon.poll() is None
+        daemon.send_signal(signal.SIGINT)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        client.close()
+    assert journal_states(tmp_path / "state", "too-big")[-1] == "failed"
