@@ -3,6 +3,7 @@ never re-run; no partial result file is left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import os
@@ -10,7 +11,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -150,37 +152,64 @@ name = "mfcc"
     return config
 
 
+@dataclass
+class _Serving:
+    """A ``stito serve`` subprocess on its own port with its client; ``restart`` starts it again."""
+
+    config: Path
+    log: Path
+    client: Client
+    preexec: Callable[[], None] | None = None
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def daemon(self) -> subprocess.Popen:
+        return self.processes[-1]
+
+    def restart(self) -> None:
+        self.processes.append(_serve(self.config, self.log, self.preexec))
+
+
+@contextlib.contextmanager
+def _serving(folder: Path, preexec: Callable[[], None] | None = None) -> Iterator[_Serving]:
+    """The daemon running on ``folder``'s slow configuration, answering pings; at the end it must stop
+    on SIGINT with exit 0, and anything still running is killed."""
+    port = free_port()
+    serving = _Serving(_config_file(folder, port), folder / "serve.log", Client(("127.0.0.1", port)), preexec)
+    serving.restart()
+    try:
+        _wait_ready(serving.client, serving.daemon)
+        yield serving
+        _wait_ready(serving.client, serving.daemon)
+        serving.daemon.send_signal(signal.SIGINT)
+        assert serving.daemon.wait(timeout=30) == 0
+    finally:
+        for process in serving.processes:
+            if process.poll() is None:
+                process.kill()
+        serving.client.close()
+
+
 def test_sigterm_during_a_job_then_restart_loses_nothing_and_leaves_no_partial_file(tmp_path):
     inp, ref = long_files(tmp_path, RATE)
     chain = tiny_chain(tmp_path)
-    port = free_port()
-    config = _config_file(tmp_path, port)
-    log = tmp_path / "serve.log"
-    client = Client(("127.0.0.1", port))
-    daemon = _serve(config, log)
-    try:
-        _wait_ready(client, daemon)
+    with _serving(tmp_path) as serving:
+        client = serving.client
         client.send("/stito/match", str(inp), str(ref), str(chain), "sigterm-job")
         client.wait_for("/stito/progress", timeout=30)
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0
+        serving.daemon.send_signal(signal.SIGTERM)
+        assert serving.daemon.wait(timeout=30) == 0
         assert client.wait_for("/stito/error")[0].args[2] == 305  # told: it runs again after a restart
         assert not inp.with_name("long_in.matched.wav").exists() and leftovers(tmp_path) == []
 
-        daemon = _serve(config, log)
+        serving.restart()
         done = client.wait_for("/stito/done", timeout=60)[0]  # the restarted daemon resumes the job
         assert done.args[0] == "sigterm-job"
-        _wait_ready(client, daemon)
+        _wait_ready(client, serving.daemon)
         assert client.ask("/stito/status", reply="/stito/status").args == (1,)
-        daemon.send_signal(signal.SIGINT)
-        assert daemon.wait(timeout=30) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        client.close()
     assert journal_states(tmp_path / "state", "sigterm-job")[-2:] == ["running", "done"]
     assert len(client.of("/stito/done")) == 1 and leftovers(tmp_path) == []
-    assert "taking back 1 unfinished job" in log.read_text()
+    assert "taking back 1 unfinished job" in serving.log.read_text()
 
 
 @pytest.mark.parametrize("moment", ["accepted", "searching"])
@@ -189,28 +218,17 @@ def test_sigkill_at_any_moment_then_restart_finishes_the_job_once(tmp_path, mome
     daemon reads the journal, runs the job once and leaves no partial or temporary file."""
     inp, ref = long_files(tmp_path, RATE)
     chain = tiny_chain(tmp_path)
-    port = free_port()
-    config, log = _config_file(tmp_path, port), tmp_path / "serve.log"
-    client = Client(("127.0.0.1", port))
-    daemon = _serve(config, log)
-    try:
-        _wait_ready(client, daemon)
+    with _serving(tmp_path) as serving:
+        client = serving.client
         client.ask("/stito/match", str(inp), str(ref), str(chain), "killed", reply="/stito/accepted")
         if moment == "searching":
             client.wait_for("/stito/progress", timeout=30)
-        daemon.kill()
-        daemon.wait(timeout=30)
+        serving.daemon.kill()
+        serving.daemon.wait(timeout=30)
         assert not inp.with_name("long_in.matched.wav").exists()
         assert journal_states(tmp_path / "state", "killed")[0] == "queued"
-        daemon = _serve(config, log)
+        serving.restart()
         assert client.wait_for("/stito/done", timeout=90)[0].args[0] == "killed"
-        _wait_ready(client, daemon)
-        daemon.send_signal(signal.SIGINT)
-        assert daemon.wait(timeout=30) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        client.close()
     assert journal_states(tmp_path / "state", "killed")[-1] == "done"
     assert len(client.of("/stito/done")) == 1 and leftovers(tmp_path) == []
     assert inp.with_name("long_in.matched.wav").exists()
@@ -230,12 +248,8 @@ def test_a_full_disk_fails_the_job_with_a_code_and_the_daemon_keeps_serving(tmp_
     small = write(tmp_path / "small.wav", music(1.0, RATE, seed=5), RATE)
     big, ref = long_files(tmp_path, RATE)
     chain = tiny_chain(tmp_path)
-    port = free_port()
-    config, log = _config_file(tmp_path, port), tmp_path / "serve.log"
-    client = Client(("127.0.0.1", port))
-    daemon = _serve(config, log, _full_disk)
-    try:
-        _wait_ready(client, daemon)
+    with _serving(tmp_path, _full_disk) as serving:
+        client = serving.client
         client.send("/stito/match", str(small), str(ref), str(chain), "fits")
         client.wait_for("/stito/done", timeout=60)
         kept = small.with_name("small.matched.wav")
@@ -245,12 +259,5 @@ def test_a_full_disk_fails_the_job_with_a_code_and_the_daemon_keeps_serving(tmp_
         assert failed.args[2] == 402 and "cannot write" in failed.args[1]
         assert not big.with_name("long_in.matched.wav").exists() and leftovers(tmp_path) == []
         assert kept.stat().st_size == size  # the earlier result is intact
-        _wait_ready(client, daemon)  # still serving
-        assert daemon.poll() is None
-        daemon.send_signal(signal.SIGINT)
-        assert daemon.wait(timeout=30) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        client.close()
+        assert serving.daemon.poll() is None  # and the daemon still serves (pinged on the way out)
     assert journal_states(tmp_path / "state", "too-big")[-1] == "failed"
