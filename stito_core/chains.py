@@ -29,7 +29,7 @@ def _builtin(spec: Mapping[str, Any]) -> Effect:
 
 def _vst3(spec: Mapping[str, Any]) -> Effect:
     from .effects.vst3 import Vst3Effect
-    return Vst3Effect(str(Path(_required(spec, "path")).expanduser()), spec.get("name"))
+    return Vst3Effect(str(_plugin_file("vst3", spec)), spec.get("name"))
 
 
 def _ladspa(spec: Mapping[str, Any]) -> Effect:

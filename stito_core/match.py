@@ -252,12 +252,12 @@ def _staged(run: _Run, options: dict[str, Any]) -> None:
     chain, full = run.problem.chain, run.problem
     auditions: dict[int, tuple[Setting, float]] = {}
     for e, slot in enumerate(chain.slots):
-        with _judged_on(run, slot.groups) as gain:
+        with _judged_on(run, slot.groups) as floor:
             found, score = _stage_search(run, [e], _probe(run, e), options, f"audition {slot.effect.name}",
                                          max_iter=min(options["max_iter"], AUDITION_ITER),
                                          seed=(options["seed"] + e + 1) % 2**31)
-            if found is not None and score > gain.floor + MIN_GAIN:
-                auditions[e] = (found, score - gain.floor)
+            if found is not None and score > floor + MIN_GAIN:
+                auditions[e] = (found, score - floor)
     kept = sorted(auditions, key=lambda e: -auditions[e][1])
     if not kept:
         return
@@ -274,17 +274,11 @@ def _staged(run: _Run, options: dict[str, Any]) -> None:
     run.best_similarity, run.best_score = float(sims[0]), float(scores[0])
 
 
-@dataclass
-class _Floor:
-    """The untouched input's score under the objective a stage is judged by."""
-
-    floor: float
-
-
 @contextlib.contextmanager
-def _judged_on(run: _Run, groups: Sequence[str], keep: bool = False) -> Iterator[_Floor]:
+def _judged_on(run: _Run, groups: Sequence[str], keep: bool = False) -> Iterator[float]:
     """Within the block ``run`` scores with its objective restricted to ``groups`` and its best starts as
-    the untouched input; afterwards the problem is restored and, unless ``keep``, so is the best."""
+    the untouched input, whose score there the block receives; afterwards the problem is restored and,
+    unless ``keep``, so is the best."""
     full, saved = run.problem, (run.best, run.best_similarity, run.best_score)
     objective = full.objective.restricted(groups, full.excerpts, full.aim) or full.objective
     run.problem = dataclasses.replace(full, objective=objective)
@@ -292,7 +286,7 @@ def _judged_on(run: _Run, groups: Sequence[str], keep: bool = False) -> Iterator
     sims, scores = run.problem.scores([untouched])
     run.best, run.best_similarity, run.best_score = untouched, float(sims[0]), float(scores[0])
     try:
-        yield _Floor(float(scores[0]))
+        yield float(scores[0])
     finally:
         run.problem = full
         if not keep:

@@ -44,9 +44,9 @@ class Objective(ABC):
     def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
         """(n,) similarity of each row of ``targets`` (made by :meth:`target`) to ``target``."""
 
+    @abstractmethod
     def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
         """(len(items),) similarity of each item to ``target``."""
-        return self.compare(np.stack([self.target([item]) for item in items]), target)
 
     def pooled_similarity(self, groups: Sequence[Sequence[Audio]], target: np.ndarray) -> np.ndarray:
         """(len(groups),) similarity to ``target`` of each group of excerpts taken together."""

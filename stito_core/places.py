@@ -9,7 +9,6 @@ anything is read or loaded.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +19,9 @@ def standard_plugin_folders() -> list[Path]:
     """Every format's standard plugin folders and the folders its ``*_PATH`` variable names."""
     from .effects.ladspa import ladspa_search_dirs
     from .effects.lv2_units import lv2_dirs
-    from .effects.vst3 import VST3_DIRS
+    from .effects.vst3 import vst3_search_dirs
 
-    vst3 = [d for d in os.environ.get("VST3_PATH", "").split(":") if d] + list(VST3_DIRS)
-    return [*ladspa_search_dirs(), *(Path(d).expanduser() for d in vst3), *lv2_dirs()]
+    return [*ladspa_search_dirs(), *vst3_search_dirs(), *lv2_dirs()]
 
 
 def inside(path: Path, folders: list[Path]) -> bool:

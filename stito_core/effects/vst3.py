@@ -101,11 +101,16 @@ VST3_DIRS = ("~/.vst3", "/usr/lib/vst3", "/usr/local/lib/vst3",
              "~/Library/Audio/Plug-Ins/VST3", "/Library/Audio/Plug-Ins/VST3", "/Library/Audio/Plug-Ins/Components")
 
 
-def scan_vst3() -> list[Path]:
-    """Every ``.vst3`` bundle and ``.component`` in the VST3_PATH entries and the standard folders."""
+def vst3_search_dirs() -> list[Path]:
+    """Folders searched for VST3 bundles and Audio Units: the VST3_PATH entries, then ``VST3_DIRS``."""
     dirs = [d for d in os.environ.get("VST3_PATH", "").split(":") if d] + list(VST3_DIRS)
+    return [Path(d).expanduser() for d in dirs]
+
+
+def scan_vst3() -> list[Path]:
+    """Every ``.vst3`` bundle and ``.component`` in ``vst3_search_dirs``."""
     found: list[Path] = []
-    for folder in (Path(d).expanduser() for d in dirs):
+    for folder in vst3_search_dirs():
         if folder.is_dir():
             found += sorted(p for p in folder.iterdir() if p.suffix in (".vst3", ".component"))
     return found
