@@ -17,7 +17,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import ThreadingOSCUDPServer
 from pythonosc.udp_client import SimpleUDPClient
 
-from bridge.config import Config, check_config
+from bridge.daemon.config import Config, check_config
 from tests.helpers import music, write
 
 #: Rate of the test audio (Hz); short files at a low rate keep every match well under a second.

@@ -1,6 +1,6 @@
 """The ``stito`` command line: matching end to end, overwriting, listing, and every kind of bad input.
 
-Most runs call ``bridge.cli.main`` in-process; a few run the installed console script. Searches are
+Most runs call ``bridge.cli.main.main`` in-process; a few run the installed console script. Searches are
 tiny (one built-in effect, one or two parameters, 8 candidates, 2 generations, a 1 s excerpt).
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bridge.cli import main
+from bridge.cli.main import main
 from tests.helpers import music, noise, sine, write
 
 RATE = 22050
@@ -339,7 +339,7 @@ def test_plugins_ladspa(capsys: pytest.CaptureFixture[str]) -> None:
 def _stito() -> list[str]:
     """The console script, or the module when the script is not on PATH."""
     script = shutil.which("stito")
-    return [script] if script else [sys.executable, "-m", "bridge.cli"]
+    return [script] if script else [sys.executable, "-m", "bridge.cli.main"]
 
 
 def test_console_script_help() -> None:
@@ -365,7 +365,7 @@ def test_console_script_match_end_to_end(work: Path) -> None:
 
 
 def test_outputs_must_not_collide_with_each_other_or_the_inputs(tmp_path: Path, capsys) -> None:
-    from bridge.cli import main
+    from bridge.cli.main import main
     from tests.helpers import music, write
 
     src, ref = write(tmp_path / "in.wav", music(2.0)), write(tmp_path / "ref.wav", music(2.0, seed=3))

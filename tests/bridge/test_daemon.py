@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from bridge.codes import Code
-from bridge.service import Service
+from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import RATE, Client, FakePlayer, Host, audio_files, long_files, make_config, tiny_chain
 from tests.helpers import music, write
@@ -306,7 +306,7 @@ def test_bad_files_are_refused_before_a_job_is_accepted(tmp_path, encoder, files
     bad = _bad_file(tmp_path, kind)
     if kind == "unreadable" and os.access(bad, os.R_OK):  # root reads every file: deny it as the OS would
         real = os.access
-        monkeypatch.setattr("bridge.inputs.os.access", lambda p, mode: real(p, mode) and Path(p) != bad)
+        monkeypatch.setattr("bridge.daemon.inputs.os.access", lambda p, mode: real(p, mode) and Path(p) != bad)
     with Service(make_config(tmp_path, jobs={"max_duration_s": 3}), encoder=encoder) as service:
         client = Client(service.address)
         client.send("/stito/match", str(bad), str(ref), str(chain), "bad1")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bridge.codes import Code, MEANINGS
-from bridge.config import DEFAULT_CONFIG, SCHEMA, ConfigError, check_config, load_config
-from bridge.loadtest import run as load_run
+from bridge.daemon.config import DEFAULT_CONFIG, SCHEMA, ConfigError, check_config, load_config
+from bridge.daemon.loadtest import run as load_run
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "DAEMON.md").read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def test_the_same_folder_cannot_be_watched_twice(tmp_path):
 def test_stito_serve_lists_configuration_problems_and_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[server]\nport = "x"\n[encoder]\nname = "mfc"\n')
-    result = subprocess.run([sys.executable, "-m", "bridge.cli", "serve", "--config", str(bad)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "bridge.cli.main", "serve", "--config", str(bad)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "2 configuration problem(s)" in result.stderr

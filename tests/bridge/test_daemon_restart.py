@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.journal import JOURNAL_NAME, replay
-from bridge.service import Service
+from bridge.daemon.journal import JOURNAL_NAME, replay
+from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.helpers import music, write
 from tests.bridge.fakes import RATE, Client, audio_files, free_port, long_files, make_config, tiny_chain
@@ -114,7 +114,7 @@ def test_two_daemons_cannot_share_a_journal(tmp_path, encoder):
 
 def _serve(config: Path, log: Path, preexec: Callable[[], None] | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "--config", str(config)], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "bridge.cli.main", "serve", "--config", str(config)], cwd=ROOT,
                             env=env, stdout=subprocess.DEVNULL, stderr=open(log, "a"),  # noqa: SIM115
                             preexec_fn=preexec)
 

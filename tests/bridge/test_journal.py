@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge import journal as journal_module
-from bridge.jobs import FINISHED, JobState
-from bridge.journal import JOURNAL_NAME, Journal, replay
+from bridge.daemon import journal as journal_module
+from bridge.daemon.jobs import FINISHED, JobState
+from bridge.daemon.journal import JOURNAL_NAME, Journal, replay
 
 
 def _lines(path: Path) -> int:

@@ -10,11 +10,11 @@ import mido
 import pytest
 
 from bridge.codes import Code, DaemonError
-from bridge.config import ConfigError
-from bridge.profiles import SHIPPED_DIR, load_profile, load_profiles
-from bridge.push_midi import MidiPusher, build_midi, open_output
-from bridge.push_osc import build_osc
-from bridge.service import Service
+from bridge.daemon.config import ConfigError
+from bridge.pushback.profiles import SHIPPED_DIR, load_profile, load_profiles
+from bridge.pushback.midi import MidiPusher, build_midi, open_output
+from bridge.pushback.osc import build_osc
+from bridge.daemon.service import Service
 from stito_core import load_chain
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import Client, audio_files, make_config, tiny_chain
@@ -172,7 +172,7 @@ def test_midi_without_a_backend_or_system_is_reported_cleanly(tmp_path, monkeypa
     profile = load_profiles()["midi"]
     pusher = MidiPusher(profile)
     message = mido.Message("control_change", control=20, value=1)
-    monkeypatch.setattr("bridge.push_midi.mido.backend", mido.Backend("stito_no_such_midi_backend", load=False))
+    monkeypatch.setattr("bridge.pushback.midi.mido.backend", mido.Backend("stito_no_such_midi_backend", load=False))
     with pytest.raises(DaemonError) as info:
         pusher.send([message])
     assert info.value.code is Code.NO_MIDI_BACKEND and "no MIDI backend" in str(info.value)

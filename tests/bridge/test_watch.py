@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bridge.journal import JOURNAL_NAME
-from bridge.service import Service
+from bridge.daemon.journal import JOURNAL_NAME
+from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import RATE, Client, make_config, tiny_chain
 from tests.helpers import music, write

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.cli import build_parser
+from bridge.cli.main import build_parser
 from stito_core import load_encoder
 from stito_core.bench import data as bench_data
 from stito_core.encoders.afx_rep import AfxRepConfig, AfxRepEncoder, AfxRepNet

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bridge.profiles import SHIPPED_DIR, load_profile
-from bridge.service import Service
+from bridge.pushback.profiles import SHIPPED_DIR, load_profile
+from bridge.daemon.service import Service
 from stito_core import load_chain
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import Client, free_port, make_config

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bridge.profiles import SHIPPED_DIR, load_profile
+from bridge.pushback.profiles import SHIPPED_DIR, load_profile
 from stito_core import load_chain
 from stito_core.audio_io import read_audio
 from tests.bridge.fakes import Client, free_port

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.profiles import SHIPPED_DIR, load_profile, load_profiles
-from bridge.push_osc import build_osc
-from bridge.pushback import PushBack
+from bridge.pushback.profiles import SHIPPED_DIR, load_profile, load_profiles
+from bridge.pushback.osc import build_osc
+from bridge.pushback.push import PushBack
 from stito_core import load_chain
 from tests.bridge.fakes import Host
 

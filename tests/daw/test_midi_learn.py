@@ -7,10 +7,10 @@ from __future__ import annotations
 import mido
 import pytest
 
-from bridge import midi_learn
-from bridge.cli import main
+from bridge.pushback import midi_learn
+from bridge.cli.main import main
 from bridge.codes import DaemonError
-from bridge.midi_learn import Learner, find_profile, learn_steps
+from bridge.pushback.midi_learn import Learner, find_profile, learn_steps
 from stito_core import load_chain
 from tests.bridge.fakes import tiny_chain
 
@@ -124,7 +124,7 @@ def test_dry_run_prints_the_messages(capsys):
 
 
 def test_no_midi_backend_is_one_line_and_exit_1(monkeypatch, capsys):
-    monkeypatch.setattr("bridge.push_midi.mido.backend", mido.Backend("stito_no_such_midi_backend", load=False))
+    monkeypatch.setattr("bridge.pushback.midi.mido.backend", mido.Backend("stito_no_such_midi_backend", load=False))
     assert main(["midi-learn", "builtin", "--gap", "0"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("stito: error: no MIDI backend")

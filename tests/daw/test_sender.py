@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.service import Service
+from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import Host, audio_files, free_port, make_config, tiny_chain
 

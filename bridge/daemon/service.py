@@ -23,12 +23,12 @@ from stito_core.objective import Objective, load_objective
 
 from .audition import Audition, Player
 from .config import Config, ConfigError, load_config
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 from .handlers import Handlers
 from .jobs import FINISHED, Job, JobQueue, JobSpec
 from .journal import JOURNAL_NAME, Journal
 from .osc_server import Address, OscEndpoint
-from .pushback import PushBack
+from ..pushback.push import PushBack
 from .watch import Watchers
 from .worker import Workers
 

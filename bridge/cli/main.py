@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stito {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     _add_match(sub)
-    _add(sub, "demo", commands.demo, "run `match` on the example audio shipped with stito")
+    _add(sub, "demo", _demo, "run `match` on the example audio shipped with stito, into ./stito-demo/")
     chains = _add(sub, "chains", commands.chains, "list chains, or one chain's effects and parameters")
     chains.add_argument("name", nargs="?", help="a chain name, a chain TOML, or a plugin path (.vst3, LADSPA .so)")
     plugins = _add(sub, "plugins", commands.plugins, "list effect plugins on this machine and whether each loads")
@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_midi_learn(sub)
     _add_pretrain(sub)
     return parser
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    """``stito demo``: the shipped example matched into ./stito-demo/."""
+    folder = Path("stito-demo")
+    folder.mkdir(exist_ok=True)
+    return commands.demo(build_parser().parse_args(commands.demo_argv(folder)))
 
 
 def _add(sub: argparse._SubParsersAction, name: str, fn: Callable, help_text: str) -> argparse.ArgumentParser:

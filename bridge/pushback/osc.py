@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 
 if TYPE_CHECKING:
-    from .profiles import ParamTarget, Profile
+    from .profile import ParamTarget, Profile
 
 
 def build_osc(profile: Profile, targets: Sequence[ParamTarget]) -> list[OscMessage]:

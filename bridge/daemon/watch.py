@@ -25,7 +25,7 @@ from watchdog.observers.polling import PollingObserver
 from stito_core.audio_io import write_text_atomic
 from stito_core.errors import StitoError
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 from .config import WatchConfig
 from .inputs import check_audio_file
 from .jobs import Job, JobSpec, new_job_id

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import mido
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 
 if TYPE_CHECKING:
-    from .profiles import ParamTarget, Profile
+    from .profile import ParamTarget, Profile
 
 #: Controllers of the MIDI NRPN protocol.
 NRPN_MSB, NRPN_LSB, DATA_MSB, DATA_LSB, RPN_MSB, RPN_LSB = 99, 98, 6, 38, 101, 100

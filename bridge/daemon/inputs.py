@@ -11,7 +11,7 @@ from stito_core.audio import Audio
 from stito_core.audio_io import read_audio
 from stito_core.errors import AudioError
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 
 
 def check_audio_file(path: str | Path, max_duration_s: float | None = None) -> Audio:

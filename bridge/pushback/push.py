@@ -9,10 +9,10 @@ from typing import Any
 
 from stito_core.chain import Chain
 
-from .codes import Code, DaemonError
-from .profiles import Profile, ProfileError
-from .push_midi import MidiPusher, build_midi
-from .push_osc import OscPusher, build_osc
+from ..codes import Code, DaemonError
+from .profile import Profile, ProfileError
+from .midi import MidiPusher, build_midi
+from .osc import OscPusher, build_osc
 
 log = logging.getLogger("stito.daemon.push")
 

@@ -33,7 +33,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 #: Where the committed table lives.
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "daemon_load.md"
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "benchmarks" / "daemon_load.md"
 #: Queue length of the bounded phase (the configuration's default).
 DEFAULT_QUEUE = 16
 _CHAIN = 'name = "tiny"\n[[effect]]\ntype = "builtin"\nkind = "compressor"\nsearch = ["threshold_db", "ratio"]\n'

@@ -11,19 +11,18 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stito_core.audio_io import write_text_atomic
 from stito_core.errors import AudioError, CancelledError, StitoError
 from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.param_file import save_match
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
+from .context import Daemon
 from .inputs import check_audio_file
 from .jobs import Job, JobQueue, JobState
 
-if TYPE_CHECKING:
-    from .service import Service
 
 log = logging.getLogger("stito.daemon.worker")
 
@@ -31,7 +30,7 @@ class Workers:
     """``count`` threads over ``service.queue``; :meth:`stop` lets running jobs finish for ``grace_s``
     seconds, then cancels them (they are requeued)."""
 
-    def __init__(self, service: Service, count: int) -> None:
+    def __init__(self, service: Daemon, count: int) -> None:
         self.service, self.count = service, count
         self.queue: JobQueue = service.queue
         self.stopping = threading.Event()
@@ -71,7 +70,7 @@ class Workers:
 class JobRun:
     """One run of one job: check inputs, search, write results, report, push the parameters."""
 
-    def __init__(self, service: Service, job: Job, stopping: threading.Event) -> None:
+    def __init__(self, service: Daemon, job: Job, stopping: threading.Event) -> None:
         self.service, self.job, self.stopping = service, job, stopping
         self.deadline = time.monotonic() + service.config.jobs["time_limit_s"]
         self.reply = job.spec.reply_to

@@ -26,9 +26,10 @@ import mido
 from stito_core import load_chain
 from stito_core.chain import Chain
 
-from .codes import Code, DaemonError
-from .profiles import SHIPPED_DIR, ParamTarget, Profile, load_profile
-from .push_midi import build_midi, open_output
+from ..codes import Code, DaemonError
+from .profile import ParamTarget, Profile
+from .profiles import SHIPPED_DIR, load_profile
+from .midi import build_midi, open_output
 
 #: Positions a control is moved through (0-1 of its range): centre, up, down, centre.
 WIGGLE = (0.5, 0.75, 0.25, 0.5)

@@ -21,7 +21,7 @@ from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.rule_based import rule_based_match
 
 #: Example audio shipped with the package (see stito_core/examples/README.md).
-EXAMPLES = Path(__file__).resolve().parents[1] / "stito_core" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "stito_core" / "examples"
 BENCH_TASKS = [*TASKS, "all"]
 
 
@@ -112,24 +112,19 @@ class _ProgressBar:
         self.bar.close()
 
 
-def demo(args: argparse.Namespace) -> int:
-    """``stito demo``: match the shipped example input to the shipped reference into ./stito-demo/."""
-    folder = Path("stito-demo")
-    folder.mkdir(exist_ok=True)
-    demo_args = build_demo_args(folder)
-    print(f"demo: matching the example {demo_args.input.name} to {demo_args.reference.name}")
-    match(demo_args)
-    print(f"demo: listen to {demo_args.output} (processed) beside {demo_args.reference} (reference); "
-          f"the found settings are in {demo_args.output.with_suffix('.json')}")
+def demo(match_args: argparse.Namespace) -> int:
+    """``stito demo``: ``match`` with ``match_args`` (from :func:`demo_argv`), saying what to listen to."""
+    print(f"demo: matching the example {match_args.input.name} to {match_args.reference.name}")
+    match(match_args)
+    print(f"demo: listen to {match_args.output} (processed) beside {match_args.reference} (reference); "
+          f"the found settings are in {match_args.output.with_suffix('.json')}")
     return 0
 
 
-def build_demo_args(folder: Path) -> argparse.Namespace:
-    """``match`` arguments for the shipped example, writing into ``folder`` (overwriting earlier demos)."""
-    from .cli import build_parser
-
-    return build_parser().parse_args(["match", str(EXAMPLES / "input.flac"), str(EXAMPLES / "reference.flac"),
-                                      "-o", str(folder / "input.matched.wav"), "--force"])
+def demo_argv(folder: Path) -> list[str]:
+    """``stito match`` arguments for the shipped example, writing into ``folder`` (overwriting earlier demos)."""
+    return ["match", str(EXAMPLES / "input.flac"), str(EXAMPLES / "reference.flac"),
+            "-o", str(folder / "input.matched.wav"), "--force"]
 
 
 def chains(args: argparse.Namespace) -> int:
@@ -196,14 +191,14 @@ def bench(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """``stito serve``: the companion daemon until SIGINT/SIGTERM (see docs/DAEMON.md)."""
-    from .service import run
+    from ..daemon.service import run
 
     return run(args.config)
 
 
 def midi_learn(args: argparse.Namespace) -> int:
     """``stito midi-learn CHAIN``: wiggle each parameter's MIDI control in turn for a DAW's MIDI learn."""
-    from .midi_learn import run
+    from ..pushback.midi_learn import run
 
     return run(args)
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 from .journal import Journal
 
 log = logging.getLogger("stito.daemon.jobs")

@@ -22,12 +22,12 @@ from stito_core.errors import ChainError, NotAllowedError, StitoError
 from stito_core.places import Places, inside
 from stito_core.search import OPTIONS
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 from .inputs import check_audio_file
-from .profiles import Profile, load_profiles
+from ..pushback.profiles import Profile, load_profiles
 
 #: The example configuration, used when ``stito serve`` is given none.
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "stito.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "stito.toml"
 #: Marks a key that must be given.
 REQUIRED = object()
 

@@ -19,7 +19,7 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
-from .codes import Code
+from ..codes import Code, DaemonError
 
 log = logging.getLogger("stito.daemon.osc")
 
@@ -31,6 +31,14 @@ SUPPORTED_TYPES = "ihfdsbrmtTFN[]"
 _WILDCARDS = "*?[]{}"
 #: Bytes asked for as the socket's receive buffer, so bursts of requests are not dropped.
 RECEIVE_BUFFER = 4 * 1024 * 1024
+
+
+class RequestFailed(Exception):
+    """Raised by a handler for a request that cannot be done (answered as ``/stito/error``): ``error`` says why, ``job_id`` is the job it concerns ("" if none)."""
+
+    def __init__(self, job_id: str, error: DaemonError) -> None:
+        super().__init__(str(error))
+        self.job_id, self.error = job_id, error
 
 
 class _Dispatcher(Dispatcher):
@@ -138,8 +146,6 @@ class OscEndpoint:
         self.error(sender, "", message, code)
 
     def _guarded(self, handler: Handler) -> Handler:
-        from .handlers import RequestFailed
-
         def guarded(sender: Address, address: str, *args: Any) -> None:
             try:
                 handler(sender, address, *args)

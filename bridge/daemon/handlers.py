@@ -13,31 +13,22 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stito_core import __version__
 from stito_core.chain import Chain
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
+from .context import Daemon
 from .inputs import check_audio_file
 from .jobs import Job, JobSpec, JobState, check_job_id, new_job_id
+from .osc_server import Address, RequestFailed
 
-if TYPE_CHECKING:
-    from .service import Service
 
-Address = tuple[str, int]
 #: Words accepted by /stito/audition for what to play.
 AUDITION_WHICH = ("input", "result", "reference")
 #: The DAW-profile argument of /stito/match that means "push nothing".
 NO_DAW = "none"
-
-
-class RequestFailed(Exception):
-    """A request that cannot be done: ``error`` says why, ``job_id`` is the job it concerns ("" if none)."""
-
-    def __init__(self, job_id: str, error: DaemonError) -> None:
-        super().__init__(str(error))
-        self.job_id, self.error = job_id, error
 
 
 def strings(address: str, args: Sequence[Any], required: Sequence[str], optional: Sequence[str] = ()) -> list[str]:
@@ -57,7 +48,7 @@ def strings(address: str, args: Sequence[Any], required: Sequence[str], optional
 class Handlers:
     """The request side of the daemon, over the service's queue, endpoint, profiles and audition."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Daemon) -> None:
         self.service = service
         self.config = service.config
         self._naming = threading.Lock()

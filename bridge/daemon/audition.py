@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from stito_core.audio import Audio
 
-from .codes import Code, DaemonError
+from ..codes import Code, DaemonError
 from .inputs import check_audio_file
 
 log = logging.getLogger("stito.daemon.audition")
