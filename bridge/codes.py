@@ -20,6 +20,7 @@ class Code(IntEnum):
     WRONG_ARGUMENT_COUNT = 102
     WRONG_ARGUMENT_TYPE = 103
     BAD_ARGUMENT = 104
+    BAD_TOKEN = 105
     FILE_NOT_FOUND = 200
     IS_DIRECTORY = 201
     UNREADABLE = 202
@@ -56,6 +57,7 @@ MEANINGS: dict[Code, str] = {
     Code.WRONG_ARGUMENT_COUNT: "too few or too many arguments for this address",
     Code.WRONG_ARGUMENT_TYPE: "an argument has the wrong OSC type (paths and ids are strings)",
     Code.BAD_ARGUMENT: "an argument has the right type but an unusable value",
+    Code.BAD_TOKEN: "server.token is set and the message's first argument is not it; nothing was done",
     Code.FILE_NOT_FOUND: "an input or reference path does not exist",
     Code.IS_DIRECTORY: "a path names a folder, not an audio file",
     Code.UNREADABLE: "the daemon may not read the file (permissions)",

@@ -5,6 +5,10 @@
                           [--via osc|cli] [--status FILE] [--host 127.0.0.1] [--port 9700]
     python3 stito_send.py ping [--host 127.0.0.1] [--port 9700]
 
+When the daemon has a ``server.token``, give it with ``--token-file FILE`` (the file's first line) or the
+environment variable ``STITO_TOKEN``; it goes first in every message. (A file, not an argument: other
+users of the machine can read a process's arguments.)
+
 ``--via osc`` (default) sends ``/stito/match`` to ``stito serve`` and follows its replies; ``--via cli``
 runs ``stito match`` itself (no daemon needed). Either way the job's state is written to the
 ``--status`` file as ``key=value`` lines, replaced atomically at every change, so a script can poll it:
@@ -68,15 +72,17 @@ def osc_datagram(address: str, *args: str) -> bytes:
 
 
 class Daemon:
-    """A UDP socket talking to ``stito serve``; replies come back to this socket."""
+    """A UDP socket talking to ``stito serve``; replies come back to this socket. With a ``token`` (the
+    daemon's ``server.token``), every message starts with it."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
+    def __init__(self, host: str, port: int, token: str | None = None) -> None:
+        self.target, self.token = (host, port), token
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("0.0.0.0" if host not in ("127.0.0.1", "localhost") else "127.0.0.1", 0))
 
     def send(self, address: str, *args: str) -> None:
-        self.sock.sendto(osc_datagram(address, *args), self.target)
+        first = (self.token,) if self.token else ()
+        self.sock.sendto(osc_datagram(address, *first, *args), self.target)
 
     def receive(self, timeout: float) -> tuple[str, tuple[Any, ...]] | None:
         """The next message as (address, arguments), or None after ``timeout`` seconds."""
@@ -94,7 +100,7 @@ class Daemon:
 
 def via_osc(args: argparse.Namespace, status: Status) -> int:
     """Ask the daemon, follow the job to its end; returns the exit code."""
-    daemon = Daemon(args.host, args.port)
+    daemon = Daemon(args.host, args.port, args.token)
     try:
         daemon.send("/stito/match", str(args.input), str(args.reference), args.chain, args.job, args.profile)
         return _follow(daemon, args, status)
@@ -181,7 +187,7 @@ def via_cli(args: argparse.Namespace, status: Status) -> int:
 
 def ping(args: argparse.Namespace) -> int:
     """``ping``: is the daemon there? Prints its version."""
-    daemon = Daemon(args.host, args.port)
+    daemon = Daemon(args.host, args.port, args.token)
     try:
         daemon.send("/stito/ping")
         message = daemon.receive(ANSWER_S)
@@ -192,6 +198,19 @@ def ping(args: argparse.Namespace) -> int:
         return 1
     print(f"stito serve {message[1][0] if message[1] else '?'} at {args.host}:{args.port}")
     return 0
+
+
+def token_of(token_file: Path | None) -> str | None:
+    """The daemon's shared secret: the first line of ``token_file``, else ``$STITO_TOKEN``, else None."""
+    if token_file is None:
+        return os.environ.get("STITO_TOKEN") or None
+    try:
+        lines = token_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the token file {token_file} ({exc})") from None
+    if not lines or not lines[0].strip():
+        raise ValueError(f"the token file {token_file} is empty")
+    return lines[0].strip()
 
 
 def match(args: argparse.Namespace) -> int:
@@ -224,11 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (job, alive):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=9700)
+        p.add_argument("--token-file", type=Path, help="file whose first line is the daemon's server.token "
+                       "(default: $STITO_TOKEN, else no token)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        args.token = token_of(args.token_file)
+    except ValueError as exc:
+        print(f"stito_send: {exc}", file=sys.stderr)
+        return 2
     return args.run(args)
 
 

@@ -26,6 +26,8 @@ from ..codes import Code, DaemonError
 from .inputs import check_audio_file
 from ..pushback.profiles import Profile, load_profiles
 
+#: Shortest ``server.token`` accepted: a guessable secret protects nothing.
+MIN_TOKEN_CHARS = 16
 #: The example configuration, used when ``stito serve`` is given none.
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "stito.toml"
 #: Marks a key that must be given.
@@ -68,6 +70,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                               "folders and LADSPA_PATH, VST3_PATH, LV2_PATH"),
         "allowed_roots": Key("paths", None, "when given, the only folders whose files OSC requests may read "
                              "(input, reference) and write beside (results)"),
+        "token": Key(str, None, f"when given, a shared secret (at least {MIN_TOKEN_CHARS} characters, no "
+                     "spaces) that must be the first argument of every OSC message; others are refused (105)"),
     },
     "jobs": {
         "queue_length": Key(int, 16, "most jobs waiting to run; more are refused with 'queue full'", 1, 100000),
@@ -282,6 +286,10 @@ def _cross_checks(sections: dict[str, dict[str, Any]], watch: list[WatchConfig],
                   errors: list[str]) -> None:
     """Checks that involve the file system, chains, profiles or more than one key."""
     server, jobs = sections["server"], sections["jobs"]
+    token = server["token"]
+    if token is not None and (len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token)):
+        errors.append(f"server/token: give at least {MIN_TOKEN_CHARS} characters without spaces "
+                      "(for example the output of `python3 -c 'import secrets; print(secrets.token_hex(16))'`)")
     if (server["reply_host"] is None) != (server["reply_port"] is None):
         errors.append("server/reply_port: reply_host and reply_port go together; give both or neither")
     _check_profile("server/daw", server["daw"], profiles, errors)

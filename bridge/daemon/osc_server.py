@@ -7,6 +7,7 @@ not OSC at all gets ``/stito/error`` too, instead of being dropped silently.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import socket
 import threading
@@ -85,10 +86,15 @@ class _Server(ThreadingOSCUDPServer):
 
 
 class OscEndpoint:
-    """Binds ``host:port`` at construction (port 0 picks a free one); :meth:`serve` starts answering."""
+    """Binds ``host:port`` at construction (port 0 picks a free one); :meth:`serve` starts answering.
 
-    def __init__(self, host: str, port: int, reply_to: Address | None = None) -> None:
+    With a ``token``, a message is handled only when its first argument is that string; the handler gets
+    the arguments after it. Any other message is answered with code 105 and goes no further.
+    """
+
+    def __init__(self, host: str, port: int, reply_to: Address | None = None, token: str | None = None) -> None:
         self.reply_to = reply_to
+        self._token = None if token is None else token.encode()
         self.dispatcher = _Dispatcher(self._malformed)
         self._server = _Server((host, port), self.dispatcher, bind_and_activate=True)
         self._server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
@@ -145,8 +151,20 @@ class OscEndpoint:
     def _malformed(self, sender: Address, message: str, code: Code) -> None:
         self.error(sender, "", message, code)
 
+    def _has_token(self, args: tuple[Any, ...]) -> bool:
+        """Whether ``args`` starts with the token (compared in constant time, so its length and letters
+        cannot be found by timing replies)."""
+        offered = args[0] if args else None
+        return isinstance(offered, str) and hmac.compare_digest(offered.encode(), self._token or b"")
+
     def _guarded(self, handler: Handler) -> Handler:
         def guarded(sender: Address, address: str, *args: Any) -> None:
+            if self._token is not None:
+                if not self._has_token(args):
+                    self.error(sender, "", f"{address} from {sender[0]}:{sender[1]}: the first argument is not "
+                               "the daemon's server.token; refused", Code.BAD_TOKEN)
+                    return
+                args = args[1:]
             try:
                 handler(sender, address, *args)
             except RequestFailed as exc:

@@ -78,7 +78,7 @@ class Service:
             log.info("taking back %d unfinished job(s) from the journal: %s", len(again), ", ".join(j.id for j in again))
         self.encoder = load_objective(self.encoder or self.config.encoder)
         server = self.config.server
-        self.endpoint = _endpoint(server["host"], server["port"], self.config.reply_to)
+        self.endpoint = _endpoint(server["host"], server["port"], self.config.reply_to, server["token"])
         stack.callback(self.endpoint.close)
         self.pushback = PushBack(self.config.profiles)
         stack.callback(self.pushback.close)
@@ -144,9 +144,9 @@ def _state_lock(folder: Path) -> Iterator[None]:
         yield
 
 
-def _endpoint(host: str, port: int, reply_to: Address | None) -> OscEndpoint:
+def _endpoint(host: str, port: int, reply_to: Address | None, token: str | None) -> OscEndpoint:
     try:
-        return OscEndpoint(host, port, reply_to)
+        return OscEndpoint(host, port, reply_to, token)
     except OSError as exc:
         msg = f"cannot listen on udp://{host}:{port} ({exc.strerror or exc}); is another stito serve running? " \
               "Change server.port"

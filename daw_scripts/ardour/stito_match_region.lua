@@ -18,6 +18,8 @@ function factory () return function ()
 	---------------------------------------------------------------------------------------------
 	-- where `stito serve` listens (the environment variable STITO_DAEMON_URL, when Ardour has it, wins)
 	local DAEMON_URL = os.getenv ("STITO_DAEMON_URL") or "osc.udp://127.0.0.1:9700"
+	-- the daemon's server.token, when it has one: from the environment variable STITO_TOKEN
+	local TOKEN = os.getenv ("STITO_TOKEN") or ""
 	local DEFAULT_CHAIN = "ardour-zam"           -- a chain mirroring this track's plugins
 	local DEFAULT_PROFILE = "ardour"             -- DAW profile the daemon pushes through ("none": no push)
 	local STATE_FILE = "stito-last-job.txt"      -- in <session>/export/, read by "stito: Apply Match"
@@ -166,8 +168,10 @@ function factory () return function ()
 
 	local input = input_file (audio)
 	local job = "ardour-" .. os.date ("%Y%m%d-%H%M%S")
-	-- /stito/match input reference chain job profile; send() reports false even when it worked
-	ARDOUR.LuaOSC.Address (DAEMON_URL):send ("/stito/match", "sssss", input, answers.reference, answers.chain, job, answers.profile)
+	-- /stito/match [token] input reference chain job profile; send() reports false even when it worked
+	local args = { input, answers.reference, answers.chain, job, answers.profile }
+	if TOKEN ~= "" then table.insert (args, 1, TOKEN) end
+	ARDOUR.LuaOSC.Address (DAEMON_URL):send ("/stito/match", string.rep ("s", #args), table.unpack (args))
 
 	local strip = osc_strip (track)
 	write_state ({ job = job, input = input, reference = answers.reference, chain = answers.chain,

@@ -24,6 +24,7 @@ stito.DEFAULTS = {
   stito = "stito",          -- the stito command (via = "cli")
   host = "127.0.0.1",       -- where `stito serve` listens
   port = "9700",
+  token_file = "",          -- file whose first line is the daemon's server.token (empty: no token)
   first_fx = "1",           -- FX slot (1-based) of the chain's first effect on the track
   timeout_s = "1800",       -- give up waiting for a job after this long
 }
@@ -172,6 +173,10 @@ function stito.sender_command(job)
     "--chain", job.chain, "--job", job.id, "--status", job.status, "--via", stito.setting("via"),
     "--host", stito.setting("host"), "--port", stito.setting("port"), "--stito", stito.setting("stito"),
     "--out-dir", job.out_dir, "--profile", job.profile, "--timeout", stito.setting("timeout_s") }
+  if stito.setting("token_file") ~= "" then
+    args[#args + 1] = "--token-file"
+    args[#args + 1] = stito.setting("token_file")
+  end
   local quoted = {}
   for i, arg in ipairs(args) do quoted[i] = quote(arg) end
   return table.concat(quoted, " ")

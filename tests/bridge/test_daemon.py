@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pytest
 import soundfile as sf
 
 from bridge.codes import Code
+from bridge.daemon.config import ConfigError
 from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import RATE, Client, FakePlayer, Host, audio_files, long_files, make_config, tiny_chain
@@ -319,26 +323,55 @@ def test_bad_files_are_refused_before_a_job_is_accepted(tmp_path, encoder, files
         client.close()
 
 
-def test_chains_and_plugins_outside_the_allowed_places_are_refused(daemon, files, tmp_path, caplog):
-    """A chain path elsewhere, or an allowed chain naming a library elsewhere (not even a library: a
-    load attempt would fail differently), gets 210 with the path, and nothing is loaded or written."""
+EVIL_C = """#include <stdio.h>
+__attribute__((constructor)) static void planted(void) {
+    FILE *marker = fopen("%s", "w");
+    if (marker) { fputs("loaded", marker); fclose(marker); }
+}
+"""
+
+
+def evil_library(path: Path, marker: Path) -> Path:
+    """A shared library whose constructor writes ``marker`` the moment anything loads it."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed (scripts/setup.sh installs g++)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = path.with_suffix(".c")
+    source.write_text(EVIL_C % marker, encoding="utf-8")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(path), str(source)], check=True)
+    return path
+
+
+def test_evil_libraries_and_chains_outside_the_allowed_places_are_refused(daemon, files, tmp_path, caplog):
+    """Over real UDP: a chain path elsewhere, and allowed chains naming a LADSPA library or a VST3 bundle
+    elsewhere (each a real library whose constructor writes a marker), get 210 with the path, in the log
+    too; nothing is loaded (no marker), nothing written, no job accepted."""
     caplog.set_level(logging.INFO, logger="stito")
     _, client = daemon
     inp, ref, _ = files
     elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
     elsewhere.mkdir()
+    marker = elsewhere / "marker"
+    ladspa = evil_library(elsewhere / "evil.so", marker)
+    bundle = elsewhere / "evil.vst3"
+    evil_library(bundle / "Contents" / "x86_64-linux" / "evil.so", marker)
+    subprocess.run([sys.executable, "-c", f"import ctypes; ctypes.CDLL({str(ladspa)!r})"], check=True)
+    assert marker.read_text() == "loaded", "the planted library must show when it is loaded"
+    marker.unlink()
     outside = elsewhere / "chain.toml"
     outside.write_text('[[effect]]\ntype = "builtin"\nkind = "compressor"\n', encoding="utf-8")
-    evil = elsewhere / "evil.so"
-    evil.write_bytes(b"\x7fELF not really")
-    inside = tmp_path / "evil.toml"
-    inside.write_text(f'[[effect]]\ntype = "ladspa"\nlibrary = "{evil}"\n', encoding="utf-8")
-    for job_id, chain, named in (("far", outside, outside), ("lib", inside, evil)):
+    (tmp_path / "evil-ladspa.toml").write_text(f'[[effect]]\ntype = "ladspa"\nlibrary = "{ladspa}"\n',
+                                                encoding="utf-8")
+    (tmp_path / "evil-vst3.toml").write_text(f'[[effect]]\ntype = "vst3"\npath = "{bundle}"\n', encoding="utf-8")
+    for job_id, chain, named in (("far", outside, outside), ("lib", tmp_path / "evil-ladspa.toml", ladspa),
+                                 ("vst3", tmp_path / "evil-vst3.toml", bundle)):
         client.send("/stito/match", str(inp), str(ref), str(chain), job_id)
         message = error_of(client, job_id)
         assert message.args[2] == Code.NOT_ALLOWED and str(named) in message.args[1]
         assert str(named) in caplog.text
-    assert not list(tmp_path.glob("*.matched*")) and client.ask("/stito/status", reply="/stito/status").args == (0,)
+    assert not marker.exists(), "a refused library was loaded"
+    assert not list(tmp_path.glob("*.matched*")) and client.of("/stito/accepted") == []
+    assert client.ask("/stito/status", reply="/stito/status").args == (0,)
 
 
 def test_allowed_roots_confine_the_files_a_request_names(tmp_path, encoder):
@@ -358,6 +391,32 @@ def test_allowed_roots_confine_the_files_a_request_names(tmp_path, encoder):
         client.wait_for("/stito/done")
         assert (inbox / f"{inside.stem}.matched.wav").exists()
         client.close()
+
+
+def test_a_token_must_open_every_message(tmp_path, encoder, caplog):
+    """With server.token, a message without it, with another string or a number first is refused with 105
+    and does nothing; with it, the rest of the message is an ordinary request."""
+    caplog.set_level(logging.INFO, logger="stito")
+    token = "0123456789abcdef-token"
+    inp, ref = audio_files(tmp_path)
+    with Service(make_config(tmp_path, server={"token": token}), encoder=encoder) as service:
+        client = Client(service.address)
+        chain = str(tiny_chain(tmp_path))
+        for first in ([], ["0123456789abcdef-tokeN"], [token[:-1]], [7]):
+            client.send("/stito/match", *first, str(inp), str(ref), chain, "job")
+            refused = client.wait_for("/stito/error")[-1]
+            assert refused.args[2] == Code.BAD_TOKEN and "server.token" in refused.args[1]
+            client.clear()
+        assert client.of("/stito/accepted") == [] and token not in caplog.text
+        assert client.ask("/stito/ping", token, reply="/stito/pong").args
+        assert client.ask("/stito/match", token, str(inp), str(ref), chain, "ok", reply="/stito/accepted").args[0] == "ok"
+        client.wait_for("/stito/done")
+        client.close()
+
+
+def test_a_short_token_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigError, match="server/token"):
+        make_config(tmp_path, server={"token": "short"})
 
 
 def test_unknown_chain_profile_and_duplicate_id_are_refused(daemon, files):

@@ -48,18 +48,21 @@ def run_action(built, script: str, answers: dict[str, object], **env: str) -> st
     return run_lua(HERE / "run_action.lua", full_env, "ACTION DONE")
 
 
-def test_match_script_writes_the_region_and_sends_the_job(session):
+@pytest.mark.parametrize("token", ["", "ardour-token-0123456789"])
+def test_match_script_writes_the_region_and_sends_the_job(session, token):
+    """The job goes out as /stito/match input reference chain job profile, after $STITO_TOKEN when it is set."""
     built, dry, root = session
     reference = write(root / "reference.wav", music(1.0, RATE, seed=4), RATE)
     daemon = Client()  # stands in for `stito serve`: only listens
     try:
         output = run_action(built, "stito_match_region.lua",
                             {"reference": reference, "chain": "ardour-zam", "profile": "ardour", "first_plugin": 1},
-                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}")
+                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}", STITO_TOKEN=token)
         sent = daemon.wait_for("/stito/match", timeout=10)[0]
     finally:
         daemon.close()
-    input_path, ref, chain_name, job, profile = sent.args
+    assert (sent.args[0] == token) == bool(token)
+    input_path, ref, chain_name, job, profile = sent.args[1:] if token else sent.args
     assert (ref, chain_name, profile) == (str(reference), "ardour-zam", "ardour") and job.startswith("ardour-")
     assert Path(input_path).parent == built.folder / "export"
     written, rate = sf.read(input_path, dtype="float32", always_2d=True)

@@ -133,3 +133,20 @@ def test_via_cli_runs_stito_match(tmp_path):
     assert sender.main(args) == 1
     status = read_status(tmp_path / "job.status")
     assert status["state"] == "error" and status["code"] == "2" and status["message"].endswith("not audio")
+
+
+def test_a_daemon_with_a_token_takes_the_senders_token_file_and_refuses_without(tmp_path, monkeypatch):
+    token = "s3cret-token-0123456789"
+    config = make_config(tmp_path, server={"token": token})
+    monkeypatch.delenv("STITO_TOKEN", raising=False)
+    with Service(config, encoder=load_encoder("mfcc")) as service:
+        port = str(service.address[1])
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n", encoding="utf-8")
+        assert sender.main(["ping", "--port", port]) == 1  # no token: refused (105), no pong
+        assert sender.main(["ping", "--port", port, "--token-file", str(token_file)]) == 0
+        monkeypatch.setenv("STITO_TOKEN", token)
+        assert sender.main(match_args(tmp_path, service.address[1], "--job", "t1", "--profile", "none")) == 0
+    status = read_status(tmp_path / "job.status")
+    assert status["state"] == "done" and Path(status["output"]).is_file()
+    assert sender.main(["ping", "--token-file", str(tmp_path / "absent")]) == 2

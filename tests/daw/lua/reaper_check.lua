@@ -176,6 +176,10 @@ local command = stito.sender_command(job)
 local head = '"/opt/my python/bin/python3" "' .. scripts .. '/reaper/../stito_send.py" "match" "' .. work .. '/my vocal.wav"'
 check(command:sub(1, #head) == head, command)
 check(command:find('"--via" "cli"', 1, true) and command:find('"--profile" "none"', 1, true), command)
+check(not command:find("--token-file", 1, true), "no token file unless one is set: " .. command)
+ext["stito/token_file"] = work .. "/my token"
+check(stito.sender_command(job):find('"--token-file" "' .. work .. '/my token"', 1, true), "token file passed")
+ext["stito/token_file"] = ""
 
 -- running a job: ExecProcess without waiting, then polling the status file until it is done
 local finished = nil
