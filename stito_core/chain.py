@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,17 @@ from .audio import Audio
 from .effects.base import Effect
 from .errors import ChainError
 from .params import ParameterSpec
+
+#: Frames per block of :meth:`Chain.stream` (a multiple of the LADSPA host's block): about 0.7 s at 48 kHz.
+STREAM_BLOCK_FRAMES = 32768
+
+
+def _cleaned(audio: Audio, channels: int) -> Audio:
+    """NaN/inf samples as 0, and a mono-in, stereo-out plugin's output on mono audio back to mono."""
+    samples = np.nan_to_num(audio.samples, nan=0.0, posinf=0.0, neginf=0.0)
+    if samples.shape[0] > channels:
+        samples = samples.mean(axis=0, keepdims=True)
+    return audio.with_samples(samples)
 
 
 @dataclass(frozen=True)
@@ -54,18 +65,39 @@ class Chain:
     def render(self, audio: Audio, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> Audio:
         """Run ``audio`` through every enabled effect with ``normalized`` values in [0, 1] (one per
         parameter); a switched-off effect is skipped and costs nothing."""
+        vector = self._vector(normalized)
+        channels = audio.channels
+        for slot, values in self._active(vector, enabled):
+            audio = slot.effect.process(audio, values)
+        return _cleaned(audio, channels)
+
+    def stream(self, audio: Audio, normalized: Sequence[float], enabled: Sequence[bool] | None = None,
+               block_frames: int = STREAM_BLOCK_FRAMES) -> Iterator[Audio]:
+        """:meth:`render` as consecutive output blocks of ``block_frames`` frames (the last shorter), each
+        effect's state carried across blocks: the blocks joined are the render (to float rounding). Lets a long render stop
+        between blocks (close the iterator)."""
+        vector = self._vector(normalized)
+        blocks: Iterator[Audio] = (audio.with_samples(audio.samples[:, i:i + block_frames])
+                                   for i in range(0, max(audio.frames, 1), block_frames))
+        for slot, values in self._active(vector, enabled):
+            blocks = slot.effect.stream(blocks, values)
+        try:
+            for block in blocks:
+                yield _cleaned(block, audio.channels)
+        finally:
+            blocks.close()  # stopped early: plugin instances are released now, not when collected
+
+    def _vector(self, normalized: Sequence[float]) -> np.ndarray:
         vector = np.asarray(normalized, dtype=np.float64)
         if vector.shape != (len(self.parameters),):
             msg = f"chain {self.name!r} takes {len(self.parameters)} normalised values, got {vector.size}"
             raise ChainError(msg)
-        channels = audio.channels
-        for slot, (start, stop), on in zip(self.slots, self.spans, self._enabled(enabled), strict=True):
-            if on:
-                audio = slot.effect.process(audio, slot.values(vector[start:stop]))
-        samples = np.nan_to_num(audio.samples, nan=0.0, posinf=0.0, neginf=0.0)
-        if samples.shape[0] > channels:  # a mono-in, stereo-out plugin on mono audio: back to mono
-            samples = samples.mean(axis=0, keepdims=True)
-        return audio.with_samples(samples)
+        return vector
+
+    def _active(self, vector: np.ndarray, enabled: Sequence[bool] | None) -> list[tuple[Slot, dict[str, float]]]:
+        """(slot, its values in real units) for every switched-on effect, in chain order."""
+        return [(slot, slot.values(vector[start:stop]))
+                for slot, (start, stop), on in zip(self.slots, self.spans, self._enabled(enabled), strict=True) if on]
 
     def process(self, audio: np.ndarray, sample_rate: int, normalized: Sequence[float]) -> np.ndarray:
         """Contract edge: a (channels, frames) or (frames,) float array in, the same layout out."""

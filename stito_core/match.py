@@ -51,13 +51,17 @@ def check_excerpt(seconds: float) -> float:
 
 @dataclass(frozen=True)
 class Progress:
-    """Reported after every generation: iteration (1-based) of at most ``max_iter``, best similarity so far."""
+    """Reported after every generation: iteration (1-based) of at most ``max_iter``, best similarity so far;
+    then, in ``stage`` "render", after each block of the full-length render, with ``rendered`` its done
+    fraction (0-1)."""
 
     iteration: int
     max_iter: int
     best_similarity: float
     evaluations: int
     elapsed_s: float
+    stage: str = "search"
+    rendered: float = 0.0
 
 
 @dataclass
@@ -382,11 +386,30 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
             kept, verification = verify(found, problem_for(judged), unseen)
             if kept is not found:
                 found, after = kept, float(problem.scores([kept])[0][0])
-    audio = clock.timed("render_s", chain.render, source, found.normalized, found.enabled)
+    audio = clock.timed("render_s", _final_render, run, source, found)
     enabled = [bool(e) for e in found.enabled]
     return MatchResult(chain.describe(found.normalized, enabled), audio, chain.applied(found.normalized, enabled),
                        before, after, run.history, run.stops, time.perf_counter() - start,
                        clock.stages, enabled, chain.economy(found.normalized, enabled), verification)
+
+
+def _final_render(run: _Run, source: Audio, found: Setting) -> Audio:
+    """``source`` through the chain with ``found``, block by block: ``run.cancelled`` is polled before each
+    block (a long file stops within one block) and progress reported after each."""
+    blocks, done = [], 0
+    stream = run.problem.chain.stream(source, found.normalized, found.enabled)
+    try:
+        for block in stream:
+            blocks.append(block.samples)
+            done += block.frames
+            if run.progress is not None:
+                run.progress(Progress(run.generations, run.generations, run.best_similarity, run.evaluations,
+                                      time.perf_counter() - run.started, "render", done / max(source.frames, 1)))
+            if run.cancelled is not None and run.cancelled() and done < source.frames:
+                raise CancelledError(f"match cancelled during the final render ({done / source.frames:.0%} done)")
+    finally:
+        stream.close()
+    return source.with_samples(np.concatenate(blocks, axis=1))
 
 
 def match(input_audio: np.ndarray | Audio, reference_audio: np.ndarray | Audio, sample_rate: int | None,

@@ -95,7 +95,8 @@ def _reason(stop: dict) -> str:
 
 
 class _ProgressBar:
-    """A tqdm bar over generations showing the best similarity; a ``progress`` callback for ``match``."""
+    """A tqdm bar over generations showing the best similarity, then the final render's share done; a
+    ``progress`` callback for ``match``."""
 
     def __init__(self, disable: bool) -> None:
         self.bar = tqdm(unit="gen", desc="searching", disable=disable, file=sys.stderr, dynamic_ncols=True)
@@ -103,7 +104,11 @@ class _ProgressBar:
     def update(self, progress: Progress) -> None:
         self.bar.total = progress.max_iter  # the most generations the match can still run
         self.bar.update(progress.iteration - self.bar.n)
-        self.bar.set_postfix(best=f"{progress.best_similarity:.3f}")
+        if progress.stage == "render":
+            self.bar.set_description("rendering", refresh=False)
+            self.bar.set_postfix(best=f"{progress.best_similarity:.3f}", done=f"{progress.rendered:.0%}")
+        else:
+            self.bar.set_postfix(best=f"{progress.best_similarity:.3f}")
 
     def __enter__(self) -> _ProgressBar:
         return self

@@ -1,8 +1,8 @@
 """Workers: threads that take jobs from the queue and run ``stito_core.match_audio`` on them.
 
 Progress goes out as ``/stito/progress`` after every CMA-ES generation. The engine polls ``cancelled``
-before each generation, so a cancel, the per-job time limit or a shutdown stops a search within one
-generation. A job stopped by shutdown goes back to the queue and runs again at the next start.
+before each generation and between the blocks of the final full-length render, so a cancel, the per-job
+time limit or a shutdown stops a job within one generation or one block (about 0.7 s of audio). A job stopped by shutdown goes back to the queue and runs again at the next start.
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ class JobRun:
         return result, chain
 
     def _progress(self, progress: Progress) -> None:
+        """A generation goes out as ``/stito/progress``; the final render's blocks are only logged."""
+        if progress.stage == "render":
+            log.debug("job %s: rendered %.0f %% of the result", self.job.id, 100 * progress.rendered)
+            return
         self.job.iteration, self.job.best_similarity = progress.iteration, progress.best_similarity
         self.service.endpoint.send(self.reply, "/stito/progress", self.job.id, progress.iteration,
                                    float(progress.best_similarity))
@@ -111,6 +115,7 @@ class JobRun:
     def _save(self, result: MatchResult, chain: Any) -> None:
         """Results first (temporary names, then renames), then the journal, then the replies."""
         spec, job = self.job.spec, self.job
+        log.debug("job %s: writing %s and %s", job.id, spec.output, spec.params)
         save_match(result, chain.name, spec.input, spec.reference, Path(spec.output), Path(spec.params),
                    overwrite=True)
         if spec.error_file:

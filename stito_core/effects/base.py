@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
 
 from ..attributes import GROUPS
 from ..audio import Audio
@@ -30,6 +32,21 @@ class Effect(ABC):
     def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:
         """Apply the effect with ``values`` (parameter name -> value in its unit; missing names take
         their default) and return new audio with the same rate and channel count."""
+
+    def stream(self, blocks: Iterable[Audio], values: Mapping[str, float]) -> Iterator[Audio]:
+        """``blocks`` (consecutive pieces of one signal) through the effect with ``values``: one output
+        block per input block, the same samples as :meth:`process` of the whole.
+
+        This version gathers every block and processes once (right for any backend, but nothing comes out
+        before the last block went in); backends whose plugins carry state from block to block override it.
+        """
+        pieces = list(blocks)
+        if not pieces:
+            return
+        whole = self.process(pieces[0].with_samples(np.concatenate([b.samples for b in pieces], axis=1)), values)
+        bounds = np.cumsum([0, *(b.frames for b in pieces)])
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            yield whole.with_samples(whole.samples[:, start:stop])
 
     def defaults(self) -> dict[str, float]:
         """Parameter name -> default value, in each parameter's unit."""

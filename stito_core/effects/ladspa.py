@@ -16,8 +16,8 @@ import math
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -321,40 +321,64 @@ class LadspaEffect(Effect):
 
         The result has the input's rate and frames; NaN/inf samples (in or out) become 0.
         """
+        (out,) = self.stream([audio], values)
+        return out
+
+    def stream(self, blocks: Iterable[Audio], values: Mapping[str, float]) -> Iterator[Audio]:
+        """The blocks through instances kept from the first block to the last (one per channel for a mono
+        plugin): joined, exactly :meth:`process` of the whole when blocks are multiples of ``BLOCK_FRAMES``."""
+        with ExitStack() as stack:
+            runners: list[Callable[[np.ndarray], np.ndarray]] = []
+            for block in blocks:
+                if not runners:
+                    controls = self._controls_at(values, block.sample_rate)
+                    count = 1 if 2 in (self.audio_inputs, self.audio_outputs) else block.channels
+                    runners = [stack.enter_context(self._runner(controls, block.sample_rate)) for _ in range(count)]
+                yield block.with_samples(np.nan_to_num(self._run(runners, block), nan=0.0, posinf=0.0, neginf=0.0))
+
+    def _controls_at(self, values: Mapping[str, float], rate: int) -> np.ndarray:
+        """One float per port: the control inputs set from ``values`` at ``rate`` Hz, 0 elsewhere."""
         controls = np.zeros(self._descriptor.contents.PortCount, dtype=np.float32)
         for name, value in self.resolve(values).items():
             control = self._controls[name]
-            controls[control.port] = control.port_value(value, audio.sample_rate)
+            controls[control.port] = control.port_value(value, rate)
+        return controls
+
+    def _run(self, runners: list[Callable[[np.ndarray], np.ndarray]], audio: Audio) -> np.ndarray:
+        """``audio`` through the runners: a stereo plugin takes both channels (mono doubled), a mono-in
+        stereo-out plugin the mid, a mono plugin one channel per runner."""
         x = np.nan_to_num(audio.samples, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
         if self.audio_inputs == 2:
-            stereo = x if audio.channels == 2 else np.repeat(x, 2, axis=0)
-            out = self._render(stereo, controls, audio.sample_rate)
-        elif self.audio_outputs == 2:
-            out = self._render(x.mean(axis=0, keepdims=True), controls, audio.sample_rate)
-        else:
-            out = np.concatenate([self._render(x[c:c + 1], controls, audio.sample_rate) for c in range(audio.channels)])
-        return audio.with_samples(np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0))
+            return runners[0](x if audio.channels == 2 else np.repeat(x, 2, axis=0))
+        if self.audio_outputs == 2:
+            return runners[0](x.mean(axis=0, keepdims=True))
+        return np.concatenate([run(x[c:c + 1]) for c, run in enumerate(runners)])
 
-    def _render(self, inputs: np.ndarray, controls: np.ndarray, rate: int) -> np.ndarray:
-        """Run one fresh instance at ``rate`` Hz over ``inputs`` (audio inputs, frames); returns
-        (audio outputs, frames). ``controls`` holds one value per port (only control slots are read)."""
+    @contextmanager
+    def _runner(self, controls: np.ndarray, rate: int) -> Iterator[Callable[[np.ndarray], np.ndarray]]:
+        """One instance at ``rate`` Hz as a function (audio inputs, frames) -> (audio outputs, frames), its
+        state carried from call to call. ``controls`` holds one value per port (only control slots are read)."""
         controls = controls.copy()  # the instance writes its output control ports here
         in_buf = np.zeros((self.audio_inputs + len(self._sidechains), BLOCK_FRAMES), dtype=np.float32)
         out_buf = np.zeros((self.audio_outputs, BLOCK_FRAMES), dtype=np.float32)
-        out = np.zeros((self.audio_outputs, inputs.shape[1]), dtype=np.float32)
         links = [(c.port, controls.ctypes.data + 4 * c.port) for c in self._controls.values()]
         links += [(port, controls.ctypes.data + 4 * port) for port in self._control_out]
         links += [(port, in_buf[k].ctypes.data) for k, port in enumerate(self._audio_ports[0] + self._sidechains)]
         links += [(port, out_buf[k].ctypes.data) for k, port in enumerate(self._audio_ports[1])]
         run = self._descriptor.contents.run
-        with self._instance(rate, links) as handle:
+
+        def render(inputs: np.ndarray) -> np.ndarray:
+            out = np.zeros((self.audio_outputs, inputs.shape[1]), dtype=np.float32)
             for start in range(0, inputs.shape[1], BLOCK_FRAMES):
                 n = min(BLOCK_FRAMES, inputs.shape[1] - start)
                 in_buf[:self.audio_inputs, :n] = inputs[:, start:start + n]
                 in_buf[self.audio_inputs:, :n] = inputs[:, start:start + n].mean(axis=0)
                 run(handle, n)
                 out[:, start:start + n] = out_buf[:, :n]
-        return out
+            return out
+
+        with self._instance(rate, links) as handle:
+            yield render
 
     @contextmanager
     def _instance(self, rate: int, links: list[tuple[int, int]]) -> Iterator[int]:

@@ -7,6 +7,8 @@ import contextlib
 import json
 import resource
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
@@ -16,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from bridge.daemon.journal import JOURNAL_NAME, replay
 from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.helpers import music, write
-from tests.bridge.fakes import RATE, Client, audio_files, free_port, long_files, make_config, tiny_chain
+from tests.bridge.fakes import RATE, Client, Received, audio_files, free_port, long_files, make_config, tiny_chain
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,8 +135,14 @@ def _wait_ready(client: Client, process: subprocess.Popen, timeout: float = 60) 
     raise AssertionError("the daemon did not answer /stito/ping")
 
 
-def _config_file(folder: Path, port: int) -> Path:
-    """A ``stito serve`` configuration with slow searches, its state and chains in ``folder``."""
+#: The search of the subprocess daemons: slow enough to be caught searching.
+SLOW_SEARCH = "popsize = 8\nmax_iter = 12\nmin_gain = 0.0\nexcerpt_s = 3.0"
+#: A search that is over quickly, so that the final render and the result write are a large part of a job.
+QUICK_SEARCH = "popsize = 4\nmax_iter = 1\nexcerpt_s = 1.0"
+
+
+def _config_file(folder: Path, port: int, search: str = SLOW_SEARCH) -> Path:
+    """A ``stito serve`` configuration, its state and chains in ``folder``, logging at debug level."""
     config = folder / "stito.toml"
     config.write_text(f"""
 [server]
@@ -142,12 +151,11 @@ chain_folders = ["."]
 [jobs]
 state_dir = "state"
 [jobs.search]
-popsize = 8
-max_iter = 12
-min_gain = 0.0
-excerpt_s = 3.0
+{search}
 [encoder]
 name = "mfcc"
+[logging]
+level = "debug"
 """)
     return config
 
@@ -171,11 +179,12 @@ class _Serving:
 
 
 @contextlib.contextmanager
-def _serving(folder: Path, preexec: Callable[[], None] | None = None) -> Iterator[_Serving]:
-    """The daemon running on ``folder``'s slow configuration, answering pings; at the end it must stop
-    on SIGINT with exit 0, and anything still running is killed."""
+def _serving(folder: Path, preexec: Callable[[], None] | None = None, search: str = SLOW_SEARCH) -> Iterator[_Serving]:
+    """The daemon running on ``folder``'s configuration, answering pings; at the end it must stop on
+    SIGINT with exit 0, and anything still running is killed."""
     port = free_port()
-    serving = _Serving(_config_file(folder, port), folder / "serve.log", Client(("127.0.0.1", port)), preexec)
+    serving = _Serving(_config_file(folder, port, search), folder / "serve.log", Client(("127.0.0.1", port)),
+                       preexec)
     serving.restart()
     try:
         _wait_ready(serving.client, serving.daemon)
@@ -232,6 +241,76 @@ def test_sigkill_at_any_moment_then_restart_finishes_the_job_once(tmp_path, mome
     assert journal_states(tmp_path / "state", "killed")[-1] == "done"
     assert len(client.of("/stito/done")) == 1 and leftovers(tmp_path) == []
     assert inp.with_name("long_in.matched.wav").exists()
+
+
+#: Where the fault test kills the daemon, in turn: as a log line says the final render or the result write
+#: began, or after a random delay into the job (up to ``JOB_S`` seconds).
+KILL_POINTS = ("rendered", "writing", "random", "random")
+JOB_S = 0.8
+
+
+def _wait_log(log: Path, offset: int, text: str, timeout: float = 60) -> None:
+    """Until ``text`` appears in ``log`` after byte ``offset``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(log, "rb") as handle:
+            handle.seek(offset)
+            if text.encode() in handle.read():
+                return
+        time.sleep(0.002)
+    raise AssertionError(f"the daemon never logged {text!r}")
+
+
+def _state(client: Client, job: str) -> Received:
+    return client.ask("/stito/info", job, reply="/stito/info")
+
+
+def _assert_results_whole(folder: Path, frames: int) -> None:
+    """Every result under a final name is complete: audio of the input's length, a parameter file that parses."""
+    for audio in folder.glob("take.matched*.wav"):
+        assert sf.info(str(audio)).frames == frames, f"{audio.name} is truncated"
+    for params in folder.glob("take.matched*.json"):
+        assert json.loads(params.read_text())["parameters"], f"{params.name} is incomplete"
+
+
+def test_sigkill_at_twenty_moments_keeps_every_invariant(tmp_path):
+    """20 short jobs, the daemon SIGKILLed in each (during the final render, during the result write, or at
+    a random moment) and started again: the journal stays readable, no truncated result ever sits under a
+    final name, every accepted job ends done exactly once (never lost, never run again once done), and no
+    temporary file is left."""
+    rng = random.Random(20)
+    take = write(tmp_path / "take.wav", music(12.0, RATE, seed=6), RATE)
+    _, ref = long_files(tmp_path, RATE)  # a squashed reference: the compressor comes on and renders
+    chain, frames = tiny_chain(tmp_path), sf.info(str(take)).frames
+    with _serving(tmp_path, search=QUICK_SEARCH) as serving:
+        client = serving.client
+        for run in range(20):
+            job, point, offset = f"k{run}", KILL_POINTS[run % len(KILL_POINTS)], serving.log.stat().st_size
+            client.ask("/stito/match", str(take), str(ref), str(chain), job, reply="/stito/accepted")
+            if point == "random":
+                time.sleep(rng.uniform(0, JOB_S))
+            else:
+                _wait_log(serving.log, offset, f"job {job}: {point}")
+            serving.daemon.kill()
+            serving.daemon.wait(timeout=30)
+            assert job in replay(tmp_path / "state" / JOURNAL_NAME), "an accepted job is missing from the journal"
+            _assert_results_whole(tmp_path, frames)
+            serving.restart()
+            _wait_ready(client, serving.daemon)
+            deadline = time.monotonic() + 60
+            while (info := _state(client, job)).args[1] != "done":
+                assert info.args[1] in ("queued", "running") and time.monotonic() < deadline, info.args
+                time.sleep(0.1)
+            assert sf.info(info.args[4]).frames == frames
+    log = serving.log.read_text()
+    for run in range(20):
+        runs = re.findall(rf"job k{run}: (matching|done)", log)
+        assert "done" not in runs[:-1], f"job k{run} ran again after it was done: {runs}"
+    finished = {e["job"]: e for e in map(json.loads, (tmp_path / "state" / JOURNAL_NAME).read_text().splitlines())
+                if e.get("state") == "done"}
+    assert sorted(finished) == sorted(f"k{run}" for run in range(20))
+    _assert_results_whole(tmp_path, frames)
+    assert leftovers(tmp_path) == []
 
 
 #: Largest file the daemon may write in the full-disk test: a 1 s result fits, a 3 s one does not.

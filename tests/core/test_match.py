@@ -145,7 +145,9 @@ def test_result_record(drive_eq) -> None:
 
 
 def test_progress_is_reported_once_per_generation(drive_eq) -> None:
-    _, _, result, reports = drive_eq
+    _, _, result, everything = drive_eq
+    reports = [p for p in everything if p.stage == "search"]
+    assert {p.stage for p in everything[len(reports):]} == {"render"} and everything[-1].rendered == 1.0
     assert [p.iteration for p in reports] == list(range(1, 11))
     assert all(p.max_iter == 10 for p in reports)
     assert [p.evaluations for p in reports] == [12 * i for i in range(1, 11)]
@@ -177,6 +179,24 @@ def test_cancelled_stops_the_search(tmp_path: Path, source: np.ndarray, mfcc: En
     with pytest.raises(CancelledError, match="after 0 generations"):
         match(source, source, RATE, chain, mfcc, popsize=8, max_iter=10, excerpt_s=1.0, cancelled=lambda: True)
     assert not CancelledError.bad_input  # the CLI reports a cancel as a failure, not bad input
+
+
+def test_cancelled_during_the_final_render_stops_within_one_block(tmp_path: Path, mfcc: Encoder) -> None:
+    """The full-length render goes block by block with progress: a cancel that comes once it started
+    stops it after that block, long before the end."""
+    long = music(40.0, rate=RATE, seed=3)  # 27 blocks of 32768 frames
+    chain = _chain(tmp_path, EQ_TOML)
+    reports: list[Progress] = []
+    rendering = lambda: any(p.stage == "render" for p in reports)  # noqa: E731
+    with pytest.raises(CancelledError, match="during the final render"):
+        match(long, long, RATE, chain, mfcc, popsize=4, max_iter=1, excerpt_s=1.0, progress=reports.append,
+              cancelled=rendering)
+    rendered = [p.rendered for p in reports if p.stage == "render"]
+    assert len(rendered) == 1 and 0 < rendered[0] < 0.05
+    finished: list[Progress] = []
+    match(long[:, :RATE * 3], long[:, :RATE * 3], RATE, chain, mfcc, popsize=4, max_iter=1, excerpt_s=1.0,
+          progress=finished.append)
+    assert [p.stage for p in finished][-1] == "render" and finished[-1].rendered == 1.0
 
 
 def test_accepts_names_mono_audio_and_mixed_rates(tmp_path: Path, mfcc: Encoder) -> None:
