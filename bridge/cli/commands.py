@@ -22,7 +22,7 @@ from stito_core.rule_based import rule_based_match
 
 #: Example audio shipped with the package (see stito_core/examples/README.md).
 EXAMPLES = Path(__file__).resolve().parents[2] / "stito_core" / "examples"
-BENCH_TASKS = [*TASKS, "all"]
+BENCH_TASKS = [*TASKS, "daemon-soak", "all"]
 
 
 def match(args: argparse.Namespace) -> int:
@@ -183,6 +183,8 @@ def bench(args: argparse.Namespace) -> int:
     from stito_core.bench import run_task
     from stito_core.bench.results import run_all
 
+    if args.task == "daemon-soak":
+        return _soak(args.quick)
     if args.task == "all":
         run_all(quick=args.quick)
         print("wrote benchmarks/RESULTS.md")
@@ -191,6 +193,18 @@ def bench(args: argparse.Namespace) -> int:
     print(report.table)
     if args.json:
         write_text_atomic(args.json, json.dumps(report.data, indent=2) + "\n", overwrite=True)
+    return 0
+
+
+def _soak(quick: bool) -> int:
+    """``stito bench daemon-soak``: the daemon's soak benchmark (bridge/daemon/soak.py); writes
+    benchmarks/daemon_soak.md unless ``quick``."""
+    from ..daemon.soak import DEFAULT_OUT, run
+
+    report = (run(jobs=30, datagrams=2000) if quick else run()).markdown()
+    if not quick:
+        write_text_atomic(DEFAULT_OUT, report, overwrite=True)
+    print(report)
     return 0
 
 

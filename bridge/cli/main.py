@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = _add(sub, "plugins", commands.plugins, "list effect plugins on this machine and whether each loads")
     plugins.add_argument("--format", choices=["vst3", "ladspa", "lv2"], help="only this plugin format")
     bench = _add(sub, "bench", commands.bench, "run a benchmark and print its table")
-    bench.add_argument("task", choices=commands.BENCH_TASKS, help="which benchmark; `all` runs every task and "
-                       "rewrites benchmarks/RESULTS.md")
+    bench.add_argument("task", choices=commands.BENCH_TASKS, help="which benchmark; `daemon-soak` soaks the daemon "
+                       "(2,000 jobs, 100,000 hostile datagrams); `all` runs every engine task and rewrites "
+                       "benchmarks/RESULTS.md")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--quick", action="store_true", help="a small, fast size (for tests)")
     bench.add_argument("--plots", type=Path, metavar="DIR", help="write the task's PNG plots into DIR")

@@ -41,7 +41,7 @@ _RATE = 22050
 Address = tuple[str, int]
 
 
-class _Peer:
+class Peer:
     """One client socket; replies are read with the time they arrived (monotonic seconds)."""
 
     def __init__(self, daemon: Address) -> None:
@@ -135,7 +135,7 @@ class Report:
     command: str
 
     def markdown(self) -> str:
-        cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), "?")
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo() if line.startswith("model name")), "?")
         return "\n".join([
             "# Daemon load test", "",
             f"`{self.command}` on {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}: one "
@@ -159,7 +159,7 @@ class Report:
 def _ping_loop(daemon: Address, count: int, stats: PingStats, lock: threading.Lock,
                stop: Callable[[], bool] = lambda: False) -> None:
     """Up to ``count`` pings, each waiting up to 2 s for its pong before the next."""
-    peer = _Peer(daemon)
+    peer = Peer(daemon)
     for _ in range(count):
         if stop():
             break
@@ -176,7 +176,7 @@ def _ping_loop(daemon: Address, count: int, stats: PingStats, lock: threading.Lo
 
 def _match_burst(daemon: Address, jobs: list[tuple[str, ...]], timeout: float) -> list[dict[str, Any]]:
     """Send every request at once, then read replies until each job is done, failed or refused."""
-    peer = _Peer(daemon)
+    peer = Peer(daemon)
     rows = {job[-1]: {"sent": peer.send("/stito/match", *job)} for job in jobs}
     waiting, deadline = set(rows), time.monotonic() + timeout
     while waiting and (got := peer.receive(max(0.01, deadline - time.monotonic()))) is not None:
@@ -227,7 +227,7 @@ def _run_all(threads: list[threading.Thread]) -> None:
         t.join()
 
 
-def _audio(folder: Path) -> tuple[str, str, str]:
+def tiny_files(folder: Path) -> tuple[str, str, str]:
     """Input, reference and chain files for the tiny matches."""
     rng = np.random.default_rng(0)
     t = np.arange(int(1.5 * _RATE)) / _RATE
@@ -239,7 +239,7 @@ def _audio(folder: Path) -> tuple[str, str, str]:
     return str(inp), str(ref), str(chain)
 
 
-def _service(folder: Path, queue_length: int, encoder: Any) -> Any:
+def tiny_service(folder: Path, queue_length: int, encoder: Any) -> Any:
     from .config import check_config
     from .service import Service
 
@@ -261,18 +261,18 @@ def run(pings: int = 1000, matches: int = 100, clients: int = 4) -> Report:
     # the engine's CLI record writer prints a summary per job; keep the report readable
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         folder = Path(tmp)
-        files = _audio(folder)
-        with _service(folder, max(matches, 1), encoder) as service:
+        files = tiny_files(folder)
+        with tiny_service(folder, max(matches, 1), encoder) as service:
             idle = ping_phase(service.address, pings, clients)
             everything = match_phase(f"queue long enough ({max(matches, 1)}), {clients} clients", service.address,
                                      files, matches, clients, "a", meanwhile)
-        with _service(folder, DEFAULT_QUEUE, encoder) as service:
+        with tiny_service(folder, DEFAULT_QUEUE, encoder) as service:
             bounded = match_phase(f"default queue ({DEFAULT_QUEUE}), {clients} clients", service.address, files,
                                   matches, clients, "b")
     return Report([idle, meanwhile], [everything, bounded], command)
 
 
-def _cpuinfo() -> list[str]:
+def cpuinfo() -> list[str]:
     try:
         return Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:

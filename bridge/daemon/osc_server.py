@@ -53,8 +53,8 @@ class _Dispatcher(Dispatcher):
         try:
             messages = [m.message for m in osc_packet.OscPacket(data).messages]
             problem = next(filter(None, (_unsupported_types(m.dgram) for m in messages)), None)
-        except osc_packet.ParseError as exc:
-            problem = " ".join(str(exc).split()) or "cannot parse"
+        except (osc_packet.ParseError, UnicodeDecodeError, ValueError, IndexError) as exc:  # python-osc lets
+            problem = " ".join(str(exc).split()) or "cannot parse"  # a non-UTF-8 address or short tags through
         if problem:
             self._on_malformed(client_address, f"malformed OSC packet ({problem})", Code.MALFORMED_PACKET)
             return []

@@ -243,6 +243,8 @@ MALFORMED = {
     "bad type tag": b"/stito/ping\x00,q\x00\x00",
     "truncated argument": b"/stito/match\x00\x00\x00\x00,s\x00\x00/abc",
     "truncated bundle": b"#bundle\x00" + struct.pack(">Q", 1) + struct.pack(">i", 64) + b"/x",
+    "address not UTF-8": b"/\xc3(\x00\x00,\x00\x00\x00",  # found by the soak benchmark: no reply at all
+    "type tags not UTF-8": b"/stito/ping\x00,\xff\x00\x00",
 }
 
 
@@ -375,6 +377,8 @@ def test_evil_libraries_and_chains_outside_the_allowed_places_are_refused(daemon
 
 
 def test_allowed_roots_confine_the_files_a_request_names(tmp_path, encoder):
+    """Input or reference outside the roots, also through "..", a linked file or a linked folder inside
+    them, are refused with 210 and nothing is written; a file inside is matched."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     inside, reference = audio_files(inbox)
@@ -383,10 +387,15 @@ def test_allowed_roots_confine_the_files_a_request_names(tmp_path, encoder):
     with Service(config, encoder=encoder) as service:
         client = Client(service.address)
         chain = str(tiny_chain(tmp_path))
-        for job_id, inp, ref in (("in", outside, reference), ("ref", inside, outside)):
+        (inbox / "linked.wav").symlink_to(outside)
+        (inbox / "folder").symlink_to(tmp_path)
+        sneaky = [inbox / ".." / outside.name, inbox / "linked.wav", inbox / "folder" / outside.name]
+        for job_id, inp, ref in (("in", outside, reference), ("ref", inside, outside), ("dots", sneaky[0], reference),
+                                 ("link", sneaky[1], reference), ("dir", inside, sneaky[2])):
             client.send("/stito/match", str(inp), str(ref), chain, job_id)
             message = error_of(client, job_id)
             assert message.args[2] == Code.NOT_ALLOWED and "server.allowed_roots" in message.args[1]
+        assert not list(tmp_path.rglob("*.matched*")) and client.of("/stito/accepted") == []
         assert client.ask("/stito/match", str(inside), str(reference), chain, "ok", reply="/stito/accepted").args[0] == "ok"
         client.wait_for("/stito/done")
         assert (inbox / f"{inside.stem}.matched.wav").exists()

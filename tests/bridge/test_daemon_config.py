@@ -12,6 +12,7 @@ import pytest
 from bridge.codes import Code, MEANINGS
 from bridge.daemon.config import DEFAULT_CONFIG, SCHEMA, ConfigError, check_config, load_config
 from bridge.daemon.loadtest import run as load_run
+from bridge.daemon.soak import run as soak_run
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "DAEMON.md").read_text(encoding="utf-8")
@@ -95,3 +96,13 @@ def test_a_small_load_test_answers_every_request():
     assert all(p.lost == 0 and p.sent > 0 for p in report.pings)
     assert all(m.unanswered == 0 and m.done == m.accepted == 6 for m in report.matches)
     assert "| pings | sent | pongs |" in report.markdown()
+
+
+def test_a_small_soak_accounts_for_every_reply_and_samples_the_process():
+    report = soak_run(jobs=12, datagrams=160, job_clients=2, hostile_clients=2, samples=3)
+    counts = report.counts
+    assert counts["/stito/done"] + counts["/stito/cancelled"] == 12 and counts["/stito/cancelled"] >= 1
+    assert sum(v for k, v in counts.items() if k.startswith("hostile answered")) == 160
+    assert not {k for k in counts if k.endswith("unanswered") or k == "stray replies"}
+    assert [s.jobs for s in report.samples] == [0, 4, 8, 12] and all(s.rss_mib > 0 for s in report.samples)
+    assert report.samples[-1].journal_lines > 0 and "| finished jobs |" in report.markdown()
