@@ -352,11 +352,12 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     on (the paper's search). The search renders the loudest ``excerpt_s`` seconds of the source at the
     source's own rate.
     It aims at the reference as a whole (up to ``SECTIONS`` sections of it; an embedding objective at its
-    loudest excerpt, as the paper does), judging a candidate by the
+    loudest excerpt, as the paper does), takes differences as large as a measure varies between sections of
+    the input or of the reference as content (:meth:`Objective.within_content`), and judges a candidate by the
     change it makes to the excerpt relative to the whole input (:meth:`Objective.aim`). With ``check`` the found setting must
     also beat neutral on a part of the input the search did not hear (:func:`verify`). ``progress`` is
-    called after each generation; ``cancelled`` is polled before each one and stops the search with
-    :class:`CancelledError`.
+    called after each generation and each block of the final render; ``cancelled`` is polled before each
+    generation and between render blocks, and stops the match with :class:`CancelledError`.
     """
     start, clock = time.perf_counter(), _Clock()
     objective = load_objective(objective)
@@ -364,9 +365,12 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     options = check_options(options)
     source = source.stereo()
     heard, judged, unseen = _windows(source, excerpt_s)
-    target = objective.target(sections(reference, excerpt_s, SECTIONS) if objective.whole_reference else
+    reference_sections = sections(reference, excerpt_s, SECTIONS)
+    source_sections = sections(source, excerpt_s, SECTIONS)
+    objective = objective.within_content(reference_sections, source_sections)
+    target = objective.target(reference_sections if objective.whole_reference else
                               [loudest_excerpt(reference, excerpt_s)])
-    whole = objective.target(sections(source, excerpt_s, SECTIONS))
+    whole = objective.target(source_sections)
     with ThreadPoolExecutor(workers or default_workers()) as pool:
         def problem_for(excerpts: list[Audio]) -> _Problem:
             return _Problem(chain, objective, price, excerpts, objective.aim(target, excerpts, whole), pool, clock)

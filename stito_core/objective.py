@@ -24,6 +24,8 @@ from .metric import cosine
 #: The objective ``stito match``, the daemon and the benchmarks search with when none is named, chosen by
 #: the style-transfer benchmark (distance to the oracle; benchmarks/RESULTS.md).
 DEFAULT_METRIC = "attributes"
+#: How many standard deviations of a measure over one recording's sections count as content.
+CONTENT_SPREAD = 2.0
 
 __all__ = ["DEFAULT_METRIC", "AttributeObjective", "EmbeddingObjective", "Objective", "Price", "load_objective"]
 
@@ -56,6 +58,12 @@ class Objective(ABC):
         """The target for candidates rendered from ``excerpts`` of an input whose own target is ``whole``
         (``self.target`` of sections of the whole input). Embeddings: the target itself."""
         return target
+
+    def within_content(self, *recordings: Sequence[Audio]) -> Objective:
+        """This objective, told how much each measure varies from section to section of ``recordings``
+        (each a list of sections of one recording), so that differences of that size count as content.
+        Embeddings have no such measures and stay as they are."""
+        return self
 
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio], aim: np.ndarray) -> Objective | None:
         """This objective for an effect that is for the attribute ``groups``: it judges those, and the other
@@ -91,10 +99,13 @@ class AttributeObjective(Objective):
     name = "attributes"
 
     def __init__(self, weights: Mapping[str, float] | None = None,
-                 guarded: Mapping[str, float] | None = None) -> None:
+                 guarded: Mapping[str, float] | None = None, tolerance: np.ndarray | None = None) -> None:
         self.weights = check_weights(weights or {g: 1.0 for g in attributes.GROUPS})
         #: Group -> distance that counts as zero: a guarded group costs only what it loses beyond it.
         self.guarded = dict(guarded or {})
+        #: Per feature, the difference taken as content (``attributes.TOLERANCE`` or wider, see
+        #: :meth:`within_content`).
+        self.tolerance = attributes.TOLERANCE if tolerance is None else np.asarray(tolerance, dtype=np.float64)
 
     def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
         return attributes.measure_pooled(excerpts)
@@ -110,16 +121,27 @@ class AttributeObjective(Objective):
         by the change it makes (which carries over to the whole input) and not by the excerpts' content."""
         return target + self.target(excerpts) - whole
 
+    def within_content(self, *recordings: Sequence[Audio]) -> AttributeObjective:
+        """The tolerances widened to ``CONTENT_SPREAD`` times each feature's standard deviation over the
+        sections of a recording (the larger of the recordings'): a measure that moves that much within one
+        recording is content, not processing."""
+        spreads = [np.std(attributes.measure(r), axis=0) for r in recordings if len(r) > 1]
+        if not spreads:
+            return self
+        widened = np.maximum(self.tolerance, CONTENT_SPREAD * np.max(spreads, axis=0))
+        return AttributeObjective(self.weights, self.guarded, widened)
+
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio],
                    aim: np.ndarray) -> AttributeObjective | None:
         if not any(g in groups for g in self.weights):
             return None
         base = self.group_distances(self.target(excerpts)[None], aim)
-        return AttributeObjective(self.weights, {g: float(base[g][0]) for g in self.weights if g not in groups})
+        return AttributeObjective(self.weights, {g: float(base[g][0]) for g in self.weights if g not in groups},
+                                  self.tolerance)
 
     def group_distances(self, features: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         """Group -> (items,) mean squared excess beyond tolerance, in scale units (0 = within tolerance)."""
-        excess = np.maximum(np.abs(features - target) - attributes.TOLERANCE, 0.0) / attributes.SCALE
+        excess = np.maximum(np.abs(features - target) - self.tolerance, 0.0) / attributes.SCALE
         return {g: np.mean(excess[:, mask] ** 2, axis=1) for g, mask in attributes.MASKS.items()}
 
     def distance(self, features: np.ndarray, target: np.ndarray) -> np.ndarray:

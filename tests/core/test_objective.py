@@ -9,8 +9,8 @@ import pytest
 from stito_core import attributes
 from stito_core.audio import Audio
 from stito_core.errors import SearchError
-from stito_core.objective import (DEFAULT_METRIC, AttributeObjective, EmbeddingObjective, Price, load_objective,
-                                  metric_names)
+from stito_core.objective import (CONTENT_SPREAD, DEFAULT_METRIC, AttributeObjective, EmbeddingObjective, Price,
+                                  load_objective, metric_names)
 from tests.helpers import music
 
 RATE = 22050
@@ -111,6 +111,32 @@ def test_a_restricted_objective_judges_its_groups_and_guards_the_rest(dry):
     assert objective.restricted(["dynamics"], [dry], target) is None
     embedding = load_objective("mfcc")
     assert embedding.restricted(["tone"], [dry], target) is embedding
+
+
+def test_a_measure_that_varies_within_a_recording_counts_as_content(dry):
+    """A recording whose sections differ in level spread (one plain, one gated every 0.25 s): spreads of that
+    size are tolerated, a difference beyond them still costs, a steady recording changes nothing, and the
+    widened tolerance carries into a restricted objective; embeddings have no measures to widen."""
+    gate = np.where((np.arange(dry.frames) // (RATE // 4)) % 2 == 0, 1.0, 0.03).astype(np.float32)
+    varied, steady = [dry, dry.with_samples(dry.samples * gate)], [dry, dry]
+    objective = AttributeObjective()
+    spread = attributes.NAMES.index("level_spread_db")
+    within = objective.within_content(varied, steady)
+    measured = attributes.measure(varied)[:, spread]
+    expected = max(attributes.TOLERANCE[spread], CONTENT_SPREAD * np.std(measured))
+    assert within.tolerance[spread] == pytest.approx(expected) and expected > attributes.TOLERANCE[spread]
+    assert np.array_equal(objective.within_content(steady).tolerance, attributes.TOLERANCE)
+    assert objective.within_content([dry]) is objective
+    target = objective.target([dry])
+    apart = target.copy()
+    apart[spread] += 0.9 * expected
+    assert within.similarity([dry], apart)[0] == pytest.approx(1.0)
+    assert objective.similarity([dry], apart)[0] < 1.0
+    apart[spread] += 2.0 * expected
+    assert within.similarity([dry], apart)[0] < 1.0
+    assert np.array_equal(within.restricted(["dynamics"], [dry], target).tolerance, within.tolerance)
+    embedding = load_objective("mfcc")
+    assert embedding.within_content(varied) is embedding
 
 
 def test_width_is_measured_per_band(dry):
