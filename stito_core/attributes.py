@@ -80,8 +80,13 @@ def measure(items: Sequence[Audio]) -> np.ndarray:
 
 def measure_pooled(items: Sequence[Audio]) -> np.ndarray:
     """One attribute vector for several excerpts of one recording: their features averaged by length."""
+    return pooled(measure(items), items)
+
+
+def pooled(features: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
+    """``features`` (one row per item, from :func:`measure`) averaged by the items' lengths."""
     weights = np.array([a.frames for a in items], dtype=np.float64)
-    return weights @ measure(items) / weights.sum()
+    return weights @ features / weights.sum()
 
 
 def _measure(audio: Audio) -> np.ndarray:

@@ -74,8 +74,8 @@ class Chain:
     def stream(self, audio: Audio, normalized: Sequence[float], enabled: Sequence[bool] | None = None,
                block_frames: int = STREAM_BLOCK_FRAMES) -> Iterator[Audio]:
         """:meth:`render` as consecutive output blocks of ``block_frames`` frames (the last shorter), each
-        effect's state carried across blocks: the blocks joined are the render (to float rounding). Lets a long render stop
-        between blocks (close the iterator)."""
+        effect's state carried across blocks: the blocks joined are the render (to float rounding). Lets a
+        long render stop between blocks (close the iterator)."""
         vector = self._vector(normalized)
         blocks: Iterator[Audio] = (audio.with_samples(audio.samples[:, i:i + block_frames])
                                    for i in range(0, max(audio.frames, 1), block_frames))

@@ -353,7 +353,7 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     source's own rate.
     It aims at the reference as a whole (up to ``SECTIONS`` sections of it; an embedding objective at its
     loudest excerpt, as the paper does), takes differences as large as a measure varies between sections of
-    the input or of the reference as content (:meth:`Objective.within_content`), and judges a candidate by the
+    the input or of the reference as content (:meth:`Objective.prepare`), and judges a candidate by the
     change it makes to the excerpt relative to the whole input (:meth:`Objective.aim`). With ``check`` the found setting must
     also beat neutral on a part of the input the search did not hear (:func:`verify`). ``progress`` is
     called after each generation and each block of the final render; ``cancelled`` is polled before each
@@ -365,12 +365,9 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     options = check_options(options)
     source = source.stereo()
     heard, judged, unseen = _windows(source, excerpt_s)
-    reference_sections = sections(reference, excerpt_s, SECTIONS)
-    source_sections = sections(source, excerpt_s, SECTIONS)
-    objective = objective.within_content(reference_sections, source_sections)
-    target = objective.target(reference_sections if objective.whole_reference else
-                              [loudest_excerpt(reference, excerpt_s)])
-    whole = objective.target(source_sections)
+    aimed = sections(reference, excerpt_s, SECTIONS) if objective.whole_reference else \
+        [loudest_excerpt(reference, excerpt_s)]
+    objective, target, whole = objective.prepare(aimed, sections(source, excerpt_s, SECTIONS))
     with ThreadPoolExecutor(workers or default_workers()) as pool:
         def problem_for(excerpts: list[Audio]) -> _Problem:
             return _Problem(chain, objective, price, excerpts, objective.aim(target, excerpts, whole), pool, clock)

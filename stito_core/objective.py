@@ -59,11 +59,13 @@ class Objective(ABC):
         (``self.target`` of sections of the whole input). Embeddings: the target itself."""
         return target
 
-    def within_content(self, *recordings: Sequence[Audio]) -> Objective:
-        """This objective, told how much each measure varies from section to section of ``recordings``
-        (each a list of sections of one recording), so that differences of that size count as content.
-        Embeddings have no such measures and stay as they are."""
-        return self
+    def prepare(self, reference: Sequence[Audio],
+                source: Sequence[Audio]) -> tuple[Objective, np.ndarray, np.ndarray]:
+        """For one match towards excerpts of the ``reference`` from sections of the ``source``: the objective
+        to search with, told how much each measure varies within either recording so that differences of
+        that size count as content; the target; and the source's own target (``whole`` of :meth:`aim`).
+        Embeddings have no such measures: this objective as it is, and its two targets."""
+        return self, self.target(reference), self.target(source)
 
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio], aim: np.ndarray) -> Objective | None:
         """This objective for an effect that is for the attribute ``groups``: it judges those, and the other
@@ -104,7 +106,7 @@ class AttributeObjective(Objective):
         #: Group -> distance that counts as zero: a guarded group costs only what it loses beyond it.
         self.guarded = dict(guarded or {})
         #: Per feature, the difference taken as content (``attributes.TOLERANCE`` or wider, see
-        #: :meth:`within_content`).
+        #: :meth:`prepare`).
         self.tolerance = attributes.TOLERANCE if tolerance is None else np.asarray(tolerance, dtype=np.float64)
 
     def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
@@ -121,15 +123,18 @@ class AttributeObjective(Objective):
         by the change it makes (which carries over to the whole input) and not by the excerpts' content."""
         return target + self.target(excerpts) - whole
 
-    def within_content(self, *recordings: Sequence[Audio]) -> AttributeObjective:
-        """The tolerances widened to ``CONTENT_SPREAD`` times each feature's standard deviation over the
-        sections of a recording (the larger of the recordings'): a measure that moves that much within one
-        recording is content, not processing."""
-        spreads = [np.std(attributes.measure(r), axis=0) for r in recordings if len(r) > 1]
-        if not spreads:
-            return self
-        widened = np.maximum(self.tolerance, CONTENT_SPREAD * np.max(spreads, axis=0))
-        return AttributeObjective(self.weights, self.guarded, widened)
+    def prepare(self, reference: Sequence[Audio],
+                source: Sequence[Audio]) -> tuple[AttributeObjective, np.ndarray, np.ndarray]:
+        """Each recording measured once: the tolerances widened to ``CONTENT_SPREAD`` times each feature's
+        standard deviation over the sections of a recording (the larger of the two; a measure that moves that
+        much within one recording is content, not processing), and the two pooled targets."""
+        measured = [attributes.measure(reference), attributes.measure(source)]
+        spreads = [np.std(features, axis=0) for features in measured if len(features) > 1]
+        objective = self
+        if spreads:
+            widened = np.maximum(self.tolerance, CONTENT_SPREAD * np.max(spreads, axis=0))
+            objective = AttributeObjective(self.weights, self.guarded, widened)
+        return objective, attributes.pooled(measured[0], reference), attributes.pooled(measured[1], source)
 
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio],
                    aim: np.ndarray) -> AttributeObjective | None:
