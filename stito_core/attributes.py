@@ -25,6 +25,8 @@ from .audio import Audio
 GROUPS = ("tone", "dynamics", "space", "width")
 #: Analysis frame length in seconds (rounded to a power of two in frames) and hops per frame.
 FRAME_S, HOPS_PER_FRAME = 0.043, 4
+#: STFT frames transformed at a time (a few hundred kB: they stay in cache).
+CHUNK_FRAMES = 64
 #: Frames more than this many dB below the loudest frame are left out of level and spectral statistics.
 ACTIVE_DB = 45.0
 #: Octave-band centres (Hz) of the tone balance; each band spans centre / sqrt(2) to centre * sqrt(2).
@@ -78,11 +80,6 @@ def measure(items: Sequence[Audio]) -> np.ndarray:
     return np.stack([_measure(a) for a in items])
 
 
-def measure_pooled(items: Sequence[Audio]) -> np.ndarray:
-    """One attribute vector for several excerpts of one recording: their features averaged by length."""
-    return pooled(measure(items), items)
-
-
 def pooled(features: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
     """``features`` (one row per item, from :func:`measure`) averaged by the items' lengths."""
     weights = np.array([a.frames for a in items], dtype=np.float64)
@@ -91,30 +88,46 @@ def pooled(features: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
 
 def _measure(audio: Audio) -> np.ndarray:
     """The ``FEATURES`` vector of one excerpt."""
-    stereo = audio.stereo().samples
+    stereo = audio.stereo().samples.astype(np.float32, copy=False)
     mid, side = stereo.mean(axis=0), (stereo[0] - stereo[1]) / 2
     frame = 2 ** int(round(np.log2(FRAME_S * audio.sample_rate)))
-    power, side_power = _spectrogram(np.stack([mid, side]), frame)
-    level = _decibels(power.sum(axis=-1))
+    power = _spectrogram(mid, frame, frame // HOPS_PER_FRAME)
+    bands = _band_slices(frame, audio.sample_rate)
+    level = _decibels(power.sum(axis=1))
     active = level > level.max() - ACTIVE_DB
     spectrum = power[active].sum(axis=0, dtype=np.float64)
-    freqs = np.fft.rfftfreq(frame, 1.0 / audio.sample_rate)
     hop_s = frame / HOPS_PER_FRAME / audio.sample_rate
-    bands = _band_matrix(frame, audio.sample_rate)
-    envelopes = _decibels(power @ bands).T
+    envelopes = _decibels(_band_sums(power, bands)).T
     spread = np.mean([_spread(e) for e in envelopes])
     space = np.mean([_space(e, hop_s) for e in envelopes], axis=0)
-    width = _width_db(spectrum @ bands, side_power[active].sum(axis=0, dtype=np.float64) @ bands)
-    return np.concatenate([_tone(spectrum, freqs), [_crest_db(mid), spread], space, [width]])
+    width = _width_db(*_stereo_bands(power[::HOPS_PER_FRAME], side, frame, active[::HOPS_PER_FRAME], bands))
+    tone = _tone(spectrum, np.fft.rfftfreq(frame, 1.0 / audio.sample_rate))
+    return np.concatenate([tone, [_crest_db(mid), spread], space, [width]])
 
 
-def _spectrogram(x: np.ndarray, frame: int) -> np.ndarray:
-    """Power spectrograms (signals, time, bins), float32, of Hann frames of each row of ``x`` (signals,
-    samples), hop ``frame / HOPS_PER_FRAME``."""
-    x = np.pad(x.astype(np.float32), ((0, 0), (frame // 2, frame // 2)))
-    framed = sliding_window_view(x, frame, axis=-1)[:, :: frame // HOPS_PER_FRAME]
-    spectrum = scipy.fft.rfft(framed * _window(frame), axis=-1, workers=1)
-    return spectrum.real**2 + spectrum.imag**2
+def _stereo_bands(mid_power: np.ndarray, side: np.ndarray, frame: int, active: np.ndarray,
+                  bands: tuple[slice, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Mid and side energy per envelope band over the ``active`` frames of hop-``frame`` spectrograms
+    (``mid_power``: every ``HOPS_PER_FRAME``-th frame of the mid's): a ratio of long-term energies needs
+    no overlap, so the side's STFT costs a quarter of the mid's."""
+    side_power = _spectrogram(side, frame, frame)
+    count = min(len(side_power), len(mid_power), len(active))
+    mid_total, side_total = (p[:count][active[:count]].sum(axis=0, dtype=np.float64) for p in (mid_power, side_power))
+    return _band_sums(mid_total, bands), _band_sums(side_total, bands)
+
+
+def _spectrogram(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
+    """Power spectrogram (time, bins), float32, of Hann frames of ``x`` (samples) every ``hop`` samples,
+    the first centred on sample 0; computed ``CHUNK_FRAMES`` frames at a time, which stay in cache."""
+    x = np.pad(x, (frame // 2, frame // 2))
+    framed = sliding_window_view(x, frame)[::hop]
+    power = np.empty((len(framed), frame // 2 + 1), np.float32)
+    for start in range(0, len(framed), CHUNK_FRAMES):
+        spectrum = scipy.fft.rfft(framed[start:start + CHUNK_FRAMES] * _window(frame), axis=-1, workers=1)
+        pairs = spectrum.view(np.float32)
+        pairs *= pairs
+        np.add(pairs[:, 0::2], pairs[:, 1::2], out=power[start:start + CHUNK_FRAMES])
+    return power
 
 
 @functools.lru_cache(maxsize=8)
@@ -124,10 +137,15 @@ def _window(frame: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _band_matrix(frame: int, sample_rate: int) -> np.ndarray:
-    """(bins, len(ENVELOPE_BANDS_HZ)) 0/1 float32 matrix summing FFT bins into the envelope bands."""
+def _band_slices(frame: int, sample_rate: int) -> tuple[slice, ...]:
+    """The FFT bins of each ``ENVELOPE_BANDS_HZ`` band (a contiguous run) for ``frame`` at ``sample_rate``."""
     freqs = np.fft.rfftfreq(frame, 1.0 / sample_rate)
-    return np.stack([(freqs >= lo) & (freqs < hi) for lo, hi in ENVELOPE_BANDS_HZ], axis=1).astype(np.float32)
+    return tuple(slice(int(np.searchsorted(freqs, lo)), int(np.searchsorted(freqs, hi))) for lo, hi in ENVELOPE_BANDS_HZ)
+
+
+def _band_sums(power: np.ndarray, bands: tuple[slice, ...]) -> np.ndarray:
+    """(..., len(bands)): ``power`` (..., bins) summed over each band's bins."""
+    return np.stack([power[..., band].sum(axis=-1) for band in bands], axis=-1)
 
 
 def _decibels(power: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from .encoders import Encoder
 from .errors import CancelledError, SearchError
 from .excerpt import excerpt_bounds, loudest_excerpt, outside, sections
 from .objective import Objective, Price, load_objective
-from .render import default_workers, render_generation
+from .render import default_workers, measure_generation, render_generation
 from .search import Search, check_options
 
 #: Length (seconds) of the loudest excerpt of input and reference that the search works on.
@@ -71,7 +71,8 @@ class MatchResult:
     ``normalized`` holds the applied parameters (0-1; switched-off effects at neutral), ``enabled`` one
     flag per effect; ``economy`` is :meth:`Chain.economy` of the result; ``verification`` says how the
     found setting did on sections of the input the search did not hear (see :func:`verify`); ``stop``
-    says why each stage of the search stopped.
+    says why each stage of the search stopped; ``evaluations`` counts the settings scored (candidates,
+    probes and checks).
     """
 
     parameters: list[dict[str, Any]]
@@ -86,13 +87,16 @@ class MatchResult:
     enabled: list[bool] = field(default_factory=list)
     economy: dict[str, float] = field(default_factory=dict)
     verification: dict[str, Any] = field(default_factory=dict)
+    evaluations: int = 0
 
 
 @dataclass
 class _Clock:
-    """Seconds spent per stage of the loop."""
+    """What a match has cost so far: seconds per stage of the loop and settings scored (every problem of
+    one match shares its clock)."""
 
     stages: dict[str, float] = field(default_factory=lambda: {"render_s": 0.0, "embed_s": 0.0, "optimizer_s": 0.0})
+    evaluations: int = 0
 
     def timed(self, stage: str, fn: Callable[..., Any], *args: Any) -> Any:
         start = time.perf_counter()
@@ -137,18 +141,33 @@ class _Problem:
         """(similarities, similarities minus the price) of each setting."""
         params = np.stack([s.normalized for s in settings])
         flags = np.stack([s.enabled for s in settings])
-        rendered = self.clock.timed("render_s", render_generation, self.chain, self.excerpts, params, flags,
-                                    self.pool)
+        self.clock.evaluations += len(settings)
+        rows = self._features(params, flags)
         count = len(self.excerpts)
-        if count == 1:
-            sims = self.clock.timed("embed_s", self.objective.similarity, rendered, self.aim)
-        else:
-            groups = [rendered[i:i + count] for i in range(0, len(rendered), count)]
-            sims = self.clock.timed("embed_s", self.objective.pooled_similarity, groups, self.aim)
+        if count > 1:
+            rows = np.stack([self.objective.pooled(rows[i:i + count], self.excerpts)
+                             for i in range(0, len(rows), count)])
+        sims = self.objective.compare(rows, self.aim)
         economy = [self.chain.economy(p, f) for p, f in zip(params, flags)]
         price = self.price.cost(np.array([e["effect_distance"] for e in economy]),
                                 np.array([e["effects_on"] for e in economy]))
         return sims, sims - price
+
+    def _features(self, params: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """The objective's feature rows of every excerpt rendered with each candidate (candidate-major).
+        A per-item objective measures in the render threads; the clock splits their wall time between
+        rendering and measuring in proportion to the thread time each took."""
+        if not self.objective.per_item:
+            rendered = self.clock.timed("render_s", render_generation, self.chain, self.excerpts, params, flags,
+                                        self.pool)
+            return self.clock.timed("embed_s", self.objective.features, rendered)
+        start = time.perf_counter()
+        rows, render_s, measure_s = measure_generation(self.chain, self.excerpts, params, flags, self.pool,
+                                                       lambda audio: self.objective.features([audio])[0])
+        wall = time.perf_counter() - start
+        self.clock.stages["render_s"] += wall * render_s / max(render_s + measure_s, 1e-12)
+        self.clock.stages["embed_s"] += wall * measure_s / max(render_s + measure_s, 1e-12)
+        return rows
 
 
 def _windows(source: Audio, excerpt_s: float) -> tuple[Audio, list[Audio], bool]:
@@ -182,7 +201,6 @@ class _Run:
     progress: Callable[[Progress], None] | None
     cancelled: Callable[[], bool] | None
     generations: int = 0
-    evaluations: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     #: Stage label -> why its search stopped (as :meth:`Search.stop`).
     stops: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -206,7 +224,7 @@ class _Run:
             self.history.append({**search.history[-1], "iteration": self.generations, "stage": label,
                                  "best_similarity": self.best_similarity})
             if self.progress is not None:
-                self.progress(Progress(self.generations, self.total, self.best_similarity, self.evaluations,
+                self.progress(Progress(self.generations, self.total, self.best_similarity, self.problem.clock.evaluations,
                                        time.perf_counter() - self.started))
         self.stops[label] = dict(search.stop())
         return best, best_score
@@ -214,7 +232,6 @@ class _Run:
     def offer(self, settings: list[Setting]) -> np.ndarray:
         """Score ``settings`` (similarity minus price), keep the best so far; returns the scores."""
         sims, scores = self.problem.scores(settings)
-        self.evaluations += len(settings)
         top = int(np.argmax(scores))
         if scores[top] > self.best_score:
             self.best, self.best_similarity, self.best_score = settings[top], float(sims[top]), float(scores[top])
@@ -391,7 +408,8 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     enabled = [bool(e) for e in found.enabled]
     return MatchResult(chain.describe(found.normalized, enabled), audio, chain.applied(found.normalized, enabled),
                        before, after, run.history, run.stops, time.perf_counter() - start,
-                       clock.stages, enabled, chain.economy(found.normalized, enabled), verification)
+                       clock.stages, enabled, chain.economy(found.normalized, enabled), verification,
+                       clock.evaluations)
 
 
 def _final_render(run: _Run, source: Audio, found: Setting) -> Audio:
@@ -404,7 +422,7 @@ def _final_render(run: _Run, source: Audio, found: Setting) -> Audio:
             blocks.append(block.samples)
             done += block.frames
             if run.progress is not None:
-                run.progress(Progress(run.generations, run.generations, run.best_similarity, run.evaluations,
+                run.progress(Progress(run.generations, run.generations, run.best_similarity, run.problem.clock.evaluations,
                                       time.perf_counter() - run.started, "render", done / max(source.frames, 1)))
             if run.cancelled is not None and run.cancelled() and done < source.frames:
                 raise CancelledError(f"match cancelled during the final render ({done / source.frames:.0%} done)")

@@ -37,22 +37,29 @@ class Objective(ABC):
     #: True: the target pools sections of the whole reference; False: the reference's loudest excerpt,
     #: as the paper compares embeddings (the parameter-estimation benchmark measures it that way).
     whole_reference: bool = True
+    #: True: :meth:`features` of one item does not depend on the others, so a match measures each
+    #: candidate in the thread that rendered it; False: items are measured together (a network's batch).
+    per_item: bool = False
 
     @abstractmethod
-    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
-        """What to aim for, made once from one or more excerpts of the reference."""
+    def features(self, items: Sequence[Audio]) -> np.ndarray:
+        """(len(items), dim): what the objective compares, one row per item."""
+
+    @abstractmethod
+    def pooled(self, rows: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
+        """One row for ``items`` taken together, from their ``rows`` (of :meth:`features`)."""
 
     @abstractmethod
     def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
         """(n,) similarity of each row of ``targets`` (made by :meth:`target`) to ``target``."""
 
-    @abstractmethod
+    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
+        """What to aim for, made once from one or more excerpts of the reference."""
+        return self.pooled(self.features(excerpts), excerpts)
+
     def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
         """(len(items),) similarity of each item to ``target``."""
-
-    def pooled_similarity(self, groups: Sequence[Sequence[Audio]], target: np.ndarray) -> np.ndarray:
-        """(len(groups),) similarity to ``target`` of each group of excerpts taken together."""
-        return self.compare(np.stack([self.target(group) for group in groups]), target)
+        return self.compare(self.features(items), target)
 
     def aim(self, target: np.ndarray, excerpts: Sequence[Audio], whole: np.ndarray) -> np.ndarray:
         """The target for candidates rendered from ``excerpts`` of an input whose own target is ``whole``
@@ -83,14 +90,14 @@ class EmbeddingObjective(Objective):
     def __init__(self, encoder: Encoder) -> None:
         self.encoder, self.name = encoder, encoder.name
 
-    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
-        return self.encoder.embed_audio(excerpts).mean(axis=0)
+    def features(self, items: Sequence[Audio]) -> np.ndarray:
+        return self.encoder.embed_audio(items)
+
+    def pooled(self, rows: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
+        return rows.mean(axis=0)
 
     def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
         return cosine(targets, target)
-
-    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
-        return cosine(self.encoder.embed_audio(items), target)
 
 
 class AttributeObjective(Objective):
@@ -99,6 +106,7 @@ class AttributeObjective(Objective):
     A ``guarded`` group costs only its distance beyond the given one (see :meth:`restricted`)."""
 
     name = "attributes"
+    per_item = True
 
     def __init__(self, weights: Mapping[str, float] | None = None,
                  guarded: Mapping[str, float] | None = None, tolerance: np.ndarray | None = None) -> None:
@@ -109,14 +117,14 @@ class AttributeObjective(Objective):
         #: :meth:`prepare`).
         self.tolerance = attributes.TOLERANCE if tolerance is None else np.asarray(tolerance, dtype=np.float64)
 
-    def target(self, excerpts: Sequence[Audio]) -> np.ndarray:
-        return attributes.measure_pooled(excerpts)
+    def features(self, items: Sequence[Audio]) -> np.ndarray:
+        return attributes.measure(items)
+
+    def pooled(self, rows: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
+        return attributes.pooled(rows, items)
 
     def compare(self, targets: np.ndarray, target: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + self.distance(targets, target))
-
-    def similarity(self, items: Sequence[Audio], target: np.ndarray) -> np.ndarray:
-        return self.compare(attributes.measure(items), target)
 
     def aim(self, target: np.ndarray, excerpts: Sequence[Audio], whole: np.ndarray) -> np.ndarray:
         """The target shifted by how the excerpts differ from the whole input, so that a candidate is judged
@@ -128,13 +136,13 @@ class AttributeObjective(Objective):
         """Each recording measured once: the tolerances widened to ``CONTENT_SPREAD`` times each feature's
         standard deviation over the sections of a recording (the larger of the two; a measure that moves that
         much within one recording is content, not processing), and the two pooled targets."""
-        measured = [attributes.measure(reference), attributes.measure(source)]
+        measured = [self.features(reference), self.features(source)]
         spreads = [np.std(features, axis=0) for features in measured if len(features) > 1]
         objective = self
         if spreads:
             widened = np.maximum(self.tolerance, CONTENT_SPREAD * np.max(spreads, axis=0))
             objective = AttributeObjective(self.weights, self.guarded, widened)
-        return objective, attributes.pooled(measured[0], reference), attributes.pooled(measured[1], source)
+        return objective, self.pooled(measured[0], reference), self.pooled(measured[1], source)
 
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio],
                    aim: np.ndarray) -> AttributeObjective | None:

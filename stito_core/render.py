@@ -1,9 +1,10 @@
-"""Render one generation of candidates through a chain, concurrently."""
+"""Render one generation of candidates through a chain, concurrently, and measure what was rendered."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,3 +24,19 @@ def render_generation(chain: Chain, excerpts: Sequence[Audio], candidates: np.nd
     on/off flags of ``enabled`` (candidates, effects): candidate-major, excerpt-minor order."""
     jobs = [(x, on, audio) for x, on in zip(candidates, enabled) for audio in excerpts]
     return list(pool.map(lambda job: chain.render(job[2], job[0], job[1]), jobs))
+
+
+def measure_generation(chain: Chain, excerpts: Sequence[Audio], candidates: np.ndarray, enabled: np.ndarray,
+                       pool: ThreadPoolExecutor,
+                       measure: Callable[[Audio], np.ndarray]) -> tuple[np.ndarray, float, float]:
+    """:func:`render_generation`, each render measured by ``measure`` in the thread that made it (the
+    features of two candidates are computed on two cores). Returns (rows in the same order, as one array;
+    seconds spent rendering and measuring, summed over threads)."""
+    def job(task: tuple[np.ndarray, np.ndarray, Audio]) -> tuple[np.ndarray, float, float]:
+        start = time.perf_counter()
+        rendered = chain.render(task[2], task[0], task[1])
+        middle = time.perf_counter()
+        return measure(rendered), middle - start, time.perf_counter() - middle
+
+    done = list(pool.map(job, [(x, on, audio) for x, on in zip(candidates, enabled) for audio in excerpts]))
+    return np.stack([row for row, _, _ in done]), sum(d[1] for d in done), sum(d[2] for d in done)

@@ -20,10 +20,6 @@ import numpy as np
 
 from .errors import SearchError
 
-with warnings.catch_warnings():  # cma warns when matplotlib is absent; plots are not used here
-    warnings.simplefilter("ignore")
-    import cma
-
 
 @dataclass(frozen=True)
 class Option:
@@ -81,6 +77,15 @@ def _checked(key: str, value: Any) -> Any:
     return cast
 
 
+def _cma() -> Any:
+    """The ``cma`` module, imported on the first search: it pulls in scipy.stats and matplotlib (about a
+    second), which commands that search nothing (``stito chains``, a daemon waiting for work) never pay."""
+    with warnings.catch_warnings():  # cma warns when matplotlib is absent; plots are not used here
+        warnings.simplefilter("ignore")
+        import cma
+    return cma
+
+
 class SearchResult(NamedTuple):
     """Outcome of a search: the best normalised vector, its similarity and how the search went."""
 
@@ -112,7 +117,7 @@ class Search:
         # A private generator: pycma's default draws from numpy's global one, which any other search or
         # np.random call (another job in the daemon) would advance, so the same seed would not repeat.
         rng = np.random.default_rng(self.options["seed"])
-        self._es = cma.CMAEvolutionStrategy(list(begin), self.options["sigma0"], {
+        self._es = _cma().CMAEvolutionStrategy(list(begin), self.options["sigma0"], {
             "popsize": self.options["popsize"], "bounds": [0.0, 1.0], "verbose": -9, "verb_log": 0,
             "randn": lambda *shape: rng.standard_normal(shape), "seed": np.nan,
             "maxiter": self.options["max_iter"], "tolflatfitness": 10**9, "tolfun": 0.0, "tolfunhist": 0.0})

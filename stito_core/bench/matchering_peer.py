@@ -36,6 +36,12 @@ def match_matchering(source: Audio, reference: Audio) -> Audio:
         return fit_length(read_audio(out, source.sample_rate), source.frames)
 
 
+def match_matchering_files(target: Path, reference: Path, out: Path) -> None:
+    """Matchering as a user runs it: ``target`` mastered to sound like ``reference`` (audio files at any
+    rate Matchering reads; it resamples them itself) into ``out``, a 24-bit WAV at its internal rate."""
+    _process(_matchering(), target, reference, out, f"{target.name} and {reference.name}")
+
+
 def _matchering() -> ModuleType:
     """The ``matchering`` package with every log handler at its no-op default (no console output)."""
     with warnings.catch_warnings():  # its limiter imports a deprecated scipy namespace

@@ -9,10 +9,27 @@ import numpy as np
 
 from ..audio import Audio
 from ..audio_io import as_audio, resample
-from .logmel import mid_side
 
+#: Side channels this far below mid (dB) count as absent (mono or dual-mono input).
+MONO_SIDE_DB = -60.0
 #: Items embedded per forward pass: small chunks stay in cache and run faster on CPU than one big batch.
 CHUNK_ITEMS = 4
+
+
+def mid_side(batch: np.ndarray) -> np.ndarray:
+    """(items, 2, frames) stereo -> (items, 2, frames) of mid (L+R)/2 and side (L-R)/2, each peak-normalised.
+
+    Where the side is absent (more than 60 dB below mid, as for mono input) it is replaced by the mid,
+    so digital silence at the spectrogram's floor never enters the cosine; this matches the authors'
+    side = mid for mono input.
+    """
+    mid = 0.5 * (batch[:, 0] + batch[:, 1])
+    side = 0.5 * (batch[:, 0] - batch[:, 1])
+    rms_mid = np.sqrt(np.mean(mid**2, axis=-1, keepdims=True)) + 1e-12
+    rms_side = np.sqrt(np.mean(side**2, axis=-1, keepdims=True))
+    side = np.where(rms_side < rms_mid * 10 ** (MONO_SIDE_DB / 20), mid, side)
+    pair = np.stack([mid, side], axis=1)
+    return pair / (np.max(np.abs(pair), axis=-1, keepdims=True) + 1e-9)
 
 
 class Encoder(ABC):

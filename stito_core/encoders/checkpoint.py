@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from ..errors import EncoderError
-from .afx_rep import AfxRepConfig, AfxRepNet
+from .afx_rep import AfxRepNet
+from .configs import AfxRepConfig
 
 #: Marks a stito checkpoint; bumped when the layout changes.
 FORMAT = "stito-afx-rep/1"

@@ -1,32 +1,14 @@
-"""The shared front end: mid/side split, per-item peak normalisation and the log-mel spectrogram."""
+"""The shared front end of the learned encoders: the log-mel spectrogram (its settings: ``configs.LogMelConfig``)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-#: Side channels this far below mid (dB) count as absent (mono or dual-mono input).
-MONO_SIDE_DB = -60.0
+from .configs import LogMelConfig
+
 #: Log-mel magnitudes are clipped to this range (dB) and scaled to [-1, 1], as in the paper.
 DB_RANGE = (-80.0, 40.0)
-
-
-def mid_side(batch: np.ndarray) -> np.ndarray:
-    """(items, 2, frames) stereo -> (items, 2, frames) of mid (L+R)/2 and side (L-R)/2, each peak-normalised.
-
-    Where the side is absent (more than 60 dB below mid, as for mono input) it is replaced by the mid,
-    so digital silence at the spectrogram's floor never enters the cosine; this matches the authors'
-    side = mid for mono input.
-    """
-    mid = 0.5 * (batch[:, 0] + batch[:, 1])
-    side = 0.5 * (batch[:, 0] - batch[:, 1])
-    rms_mid = np.sqrt(np.mean(mid**2, axis=-1, keepdims=True)) + 1e-12
-    rms_side = np.sqrt(np.mean(side**2, axis=-1, keepdims=True))
-    side = np.where(rms_side < rms_mid * 10 ** (MONO_SIDE_DB / 20), mid, side)
-    pair = np.stack([mid, side], axis=1)
-    return pair / (np.max(np.abs(pair), axis=-1, keepdims=True) + 1e-9)
 
 
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float = 0.0) -> np.ndarray:
@@ -41,18 +23,6 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float = 0
     rising = (bins - lower) / np.maximum(centre - lower, 1e-9)
     falling = (upper - bins) / np.maximum(upper - centre, 1e-9)
     return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class LogMelConfig:
-    """Front-end settings: rate in Hz, window and hop in frames, number of mel bands, and whether the bands
-    sum power (band energies, as PANNs; AFx-Rep) or magnitudes (the MFCC baseline's measured strong form)."""
-
-    sample_rate: int = 48000
-    n_fft: int = 2048
-    hop: int = 512
-    n_mels: int = 128
-    power: bool = True
 
 
 class LogMel(torch.nn.Module):

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from .base import Encoder
-from .logmel import LogMel, LogMelConfig
+from .configs import LogMelConfig
+from .logmel import LogMel
 
 
 def dct_matrix(n_in: int, n_out: int) -> torch.Tensor:

@@ -17,8 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..audio import Audio
 from ..audio_io import resample
-from .base import Encoder
-from .logmel import mid_side
+from .base import Encoder, mid_side
 
 #: Analysis frame and hop in samples (about 43 ms and 21 ms at 48 kHz).
 FRAME, HOP = 2048, 1024

@@ -30,8 +30,9 @@ from tqdm import tqdm
 
 from ..audio import Audio
 from ..audio_io import as_audio, resample, write_text_atomic
-from ..encoders.afx_rep import CONFIGS
-from ..encoders.logmel import LogMel, LogMelConfig, mid_side
+from ..encoders.base import mid_side
+from ..encoders.configs import CONFIGS, LogMelConfig
+from ..encoders.logmel import LogMel
 from ..errors import StitoError
 from ..excerpt import fit_length, loudest_excerpt
 from .corpus import Recording

@@ -25,9 +25,10 @@ from torch import distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from ..encoders.afx_rep import CONFIGS, AfxRepNet
+from ..encoders.afx_rep import AfxRepNet
+from ..encoders.configs import CONFIGS
 from ..encoders.checkpoint import load_checkpoint, save_checkpoint
-from ..encoders.logmel import LogMelConfig
+from ..encoders.configs import LogMelConfig
 from ..errors import StitoError
 from .dataset import GroupShards
 from .heads import PretextModel, losses

@@ -11,7 +11,8 @@ from stito_core import encoders as encoders_module
 from stito_core import load_encoder
 from stito_core.effects.builtin import BuiltinEffect
 from stito_core.encoders import encoder_names
-from stito_core.encoders.afx_rep import CONFIGS, AfxRepConfig, AfxRepEncoder, AfxRepNet
+from stito_core.encoders.afx_rep import AfxRepEncoder, AfxRepNet
+from stito_core.encoders.configs import CONFIGS, AfxRepConfig
 from stito_core.encoders.base import Encoder
 from stito_core.encoders.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 from stito_core.errors import AudioError, EncoderError

@@ -338,3 +338,32 @@ def test_a_dark_reference_turns_the_eq_on_and_cuts_the_highs(source: np.ndarray)
     gains = {row["name"]: row["value"] for row in result.parameters if row["name"].endswith("gain_db")}
     assert min(gains["band4_gain_db"], gains["high_shelf_gain_db"]) < -6.0, gains
     assert {"audition parametric_eq", "joint"} <= set(result.stop)
+
+
+@pytest.mark.parametrize("objective", ["attributes", "mfcc"])
+def test_candidates_are_scored_on_their_excerpts_together(objective: str) -> None:
+    """Two excerpts rendered per candidate are pooled into one score: the untouched input scores 1 against
+    its own target, a low-passed candidate less. The attribute objective measures in the render threads
+    (``per_item``), an encoder in one batch; both give the serial result and charge render and measure time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stito_core.match import Setting, _Clock, _Problem
+    from stito_core.objective import load_objective
+
+    audio = Audio(music(2.0, rate=RATE, seed=4), RATE)
+    halves = [audio.with_samples(audio.samples[:, :RATE]), audio.with_samples(audio.samples[:, RATE:])]
+    chain, metric = load_chain("builtin"), load_objective(objective)
+    target = metric.target(halves)
+    dark = np.array(chain.neutral())
+    eq = [i for i, p in enumerate(chain.parameters) if p.effect == "parametric_eq" and p.name == "high_shelf_gain_db"]
+    dark[eq] = 0.0
+    settings = [Setting.untouched(chain), Setting(dark, np.arange(len(chain.slots)) == 2)]
+    with ThreadPoolExecutor(2) as pool:
+        problem = _Problem(chain, metric, FREE, halves, target, pool, _Clock())
+        sims, _ = problem.scores(settings)
+    serial = [metric.compare(metric.target([chain.render(h, s.normalized, s.enabled) for h in halves])[None],
+                             target)[0] for s in settings]
+    assert sims[0] == pytest.approx(1.0, abs=1e-5)
+    assert sims[1] < sims[0] - 1e-3
+    assert sims == pytest.approx(serial, abs=1e-6)
+    assert problem.clock.stages["render_s"] > 0 and problem.clock.stages["embed_s"] > 0

@@ -148,12 +148,3 @@ def test_width_is_measured_per_band(dry):
     narrow = dry.with_samples(np.stack([dry.samples.mean(0) + 0.2 * (dry.samples[0] - dry.samples[1]) / 2,
                                         dry.samples.mean(0) - 0.2 * (dry.samples[0] - dry.samples[1]) / 2]))
     assert _feature(narrow, "width_db") < _feature(dry, "width_db") - 10.0
-
-
-def test_pooled_similarity_judges_excerpts_together(dry):
-    objective = AttributeObjective()
-    halves = [dry.with_samples(dry.samples[:, :RATE]), dry.with_samples(dry.samples[:, RATE:])]
-    target = objective.target(halves)
-    assert objective.pooled_similarity([halves], target)[0] == pytest.approx(1.0)
-    assert objective.pooled_similarity([halves, [_through(h, pb.LowpassFilter(800)) for h in halves]],
-                                       target)[1] < 0.9

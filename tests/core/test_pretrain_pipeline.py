@@ -16,7 +16,8 @@ import torch
 from bridge.cli.main import build_parser
 from stito_core import load_encoder
 from stito_core.bench import data as bench_data
-from stito_core.encoders.afx_rep import AfxRepConfig, AfxRepEncoder, AfxRepNet
+from stito_core.encoders.afx_rep import AfxRepEncoder, AfxRepNet
+from stito_core.encoders.configs import AfxRepConfig
 from stito_core.errors import StitoError
 from stito_core.pretrain import corpus as corpus_module
 from stito_core.pretrain.bundle import make_bundle
