@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,12 +51,14 @@ class Chain:
     """Effects in series with one ``process``; ``parameters`` are the searched specs in chain order.
 
     Every effect can be switched off (bypassed): ``enabled`` holds one flag per slot, all on when omitted.
+    ``path`` is the chain file it was loaded from (None when built in code).
     """
 
-    def __init__(self, name: str, slots: Sequence[Slot], description: str = "") -> None:
+    def __init__(self, name: str, slots: Sequence[Slot], description: str = "", path: Path | None = None) -> None:
         self.name = name
         self.slots = tuple(slots)
         self.description = description
+        self.path = path
         self.parameters: list[ParameterSpec] = [p for s in self.slots for p in s.searched]
         stops = [int(v) for v in np.cumsum([len(s.searched) for s in self.slots])]
         #: (start, stop) of each slot's parameters in the normalised vector.
@@ -120,6 +123,15 @@ class Chain:
     def neutral(self) -> np.ndarray:
         """Each searched parameter's neutral value, normalised to [0, 1]: where the search starts."""
         return self._neutral.copy()
+
+    def at_amount(self, normalized: Sequence[float], enabled: Sequence[bool] | None,
+                  amount: float) -> tuple[np.ndarray, list[bool]]:
+        """A setting moved from neutral toward ``normalized`` by ``amount`` (0: neutral, 1: as given, above 1
+        beyond it, clipped to each range), each parameter in its own scale (the normalised 0-1 axis is
+        linear in the unit, or in its log for log parameters); at ``amount`` 0 every effect is off."""
+        vector, neutral = self._vector(normalized), self.neutral()
+        moved = vector.copy() if amount == 1.0 else np.clip(neutral + amount * (vector - neutral), 0.0, 1.0)
+        return moved, [on and amount > 0 for on in self._enabled(enabled)]
 
     def applied(self, normalized: Sequence[float], enabled: Sequence[bool] | None = None) -> np.ndarray:
         """``normalized`` with the parameters of switched-off effects at their neutral values."""

@@ -111,7 +111,7 @@ def _chain(path: Path, data: Mapping[str, Any], places: Places | None = None) ->
             msg = f"{path}: effect[{index}]: {exc}"
             raise type(exc)(msg) from None
     _check_unique(path, slots)
-    return Chain(str(data.get("name", path.stem)), slots, str(data.get("description", "")))
+    return Chain(str(data.get("name", path.stem)), slots, str(data.get("description", "")), path.resolve())
 
 
 def _check_unique(path: Path, slots: list[Slot]) -> None:

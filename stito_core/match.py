@@ -39,6 +39,17 @@ PROBES = (0.0, 0.25, 0.75, 1.0)
 MIN_GAIN = 1e-3
 #: Fractions of the way from neutral to the found setting that the do-no-harm check tries, in order.
 AMOUNTS = (0.75, 0.5, 0.25)
+#: Largest amount a match or a saved match is applied at (above 1 exaggerates the found setting).
+MAX_AMOUNT = 1.5
+
+
+def check_amount(amount: float) -> float:
+    """``amount`` as a float when it is a number from 0 to ``MAX_AMOUNT``."""
+    value = float(amount) if isinstance(amount, numbers.Real) and not isinstance(amount, bool) else math.nan
+    if not 0.0 <= value <= MAX_AMOUNT:
+        raise SearchError(f"amount {amount!r}: expected a number from 0 (untouched) to {MAX_AMOUNT:g} "
+                          "(1 is the found setting)")
+    return value
 
 
 def check_excerpt(seconds: float) -> float:
@@ -72,7 +83,8 @@ class MatchResult:
     flag per effect; ``economy`` is :meth:`Chain.economy` of the result; ``verification`` says how the
     found setting did on sections of the input the search did not hear (see :func:`verify`); ``stop``
     says why each stage of the search stopped; ``evaluations`` counts the settings scored (candidates,
-    probes and checks).
+    probes and checks). ``parameters``, ``normalized``, ``enabled`` and ``audio`` are the found setting at
+    ``amount`` (:meth:`Chain.at_amount`); ``found`` holds the parameter rows of the found setting itself.
     """
 
     parameters: list[dict[str, Any]]
@@ -88,6 +100,8 @@ class MatchResult:
     economy: dict[str, float] = field(default_factory=dict)
     verification: dict[str, Any] = field(default_factory=dict)
     evaluations: int = 0
+    amount: float = 1.0
+    found: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -119,9 +133,9 @@ class Setting:
         return cls(chain.neutral(), np.zeros(len(chain.slots), bool))
 
     def scaled(self, chain: Chain, amount: float) -> Setting:
-        """The parameters moved from neutral toward this setting by ``amount`` (0-1, normalised units)."""
-        neutral = chain.neutral()
-        return Setting(neutral + amount * (self.normalized - neutral), self.enabled)
+        """This setting at ``amount`` (:meth:`Chain.at_amount`: 0 neutral and off, 1 itself)."""
+        moved, enabled = chain.at_amount(self.normalized, self.enabled, amount)
+        return Setting(moved, np.array(enabled, bool))
 
 
 @dataclass
@@ -269,10 +283,13 @@ def _staged(run: _Run, options: dict[str, Any]) -> None:
     """The bypass search. Audition each effect alone from neutral (``AUDITION_ITER`` generations), judged
     only on the attribute groups it is for (``Slot.groups``), and keep those that beat the untouched input
     there; search the kept ones jointly from their audition settings on the groups they are for together;
-    then switch off any kept effect whose absence scores no lower. ``run.best`` ends as the result."""
+    then switch off any kept effect whose absence scores no lower. An effect for none of the groups the
+    objective weighs is not auditioned and stays off. ``run.best`` ends as the result."""
     chain, full = run.problem.chain, run.problem
     auditions: dict[int, tuple[Setting, float]] = {}
     for e, slot in enumerate(chain.slots):
+        if not full.objective.weighs(slot.groups):
+            continue  # the effect serves no attribute the objective weighs (``--match``): it stays off
         with _judged_on(run, slot.groups) as floor:
             found, score = _stage_search(run, [e], _probe(run, e), options, f"audition {slot.effect.name}",
                                          max_iter=min(options["max_iter"], AUDITION_ITER),
@@ -358,7 +375,7 @@ def verify(found: Setting, judge: _Problem, unseen: bool) -> tuple[Setting, dict
 
 def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Objective | Encoder | str | None = None, *,
                 excerpt_s: float = EXCERPT_S, workers: int | None = None, price: Price = Price(),
-                bypass: bool = True, check: bool = True,
+                bypass: bool = True, check: bool = True, amount: float = 1.0,
                 progress: Callable[[Progress], None] | None = None,
                 cancelled: Callable[[], bool] | None = None, **options: Any) -> MatchResult:
     """Search ``chain``'s parameters so that ``source`` sounds like ``reference`` under ``objective``
@@ -372,13 +389,14 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     loudest excerpt, as the paper does), takes differences as large as a measure varies between sections of
     the input or of the reference as content (:meth:`Objective.prepare`), and judges a candidate by the
     change it makes to the excerpt relative to the whole input (:meth:`Objective.aim`). With ``check`` the found setting must
-    also beat neutral on a part of the input the search did not hear (:func:`verify`). ``progress`` is
+    also beat neutral on a part of the input the search did not hear (:func:`verify`). The result is the
+    found setting at ``amount`` (0 to ``MAX_AMOUNT``; :meth:`Chain.at_amount`). ``progress`` is
     called after each generation and each block of the final render; ``cancelled`` is polled before each
     generation and between render blocks, and stops the match with :class:`CancelledError`.
     """
     start, clock = time.perf_counter(), _Clock()
     objective = load_objective(objective)
-    excerpt_s = check_excerpt(excerpt_s)
+    excerpt_s, amount = check_excerpt(excerpt_s), check_amount(amount)
     options = check_options(options)
     source = source.stereo()
     heard, judged, unseen = _windows(source, excerpt_s)
@@ -404,12 +422,22 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
             kept, verification = verify(found, problem_for(judged), unseen)
             if kept is not found:
                 found, after = kept, float(problem.scores([kept])[0][0])
-    audio = clock.timed("render_s", _final_render, run, source, found)
-    enabled = [bool(e) for e in found.enabled]
-    return MatchResult(chain.describe(found.normalized, enabled), audio, chain.applied(found.normalized, enabled),
+        applied = found if amount == 1.0 else found.scaled(chain, amount)
+        if applied is not found:
+            after = float(problem.scores([applied])[0][0])
+    audio = clock.timed("render_s", _final_render, run, source, applied)
+    enabled = [bool(e) for e in applied.enabled]
+    return MatchResult(chain.describe(applied.normalized, enabled), audio, chain.applied(applied.normalized, enabled),
                        before, after, run.history, run.stops, time.perf_counter() - start,
-                       clock.stages, enabled, chain.economy(found.normalized, enabled), verification,
-                       clock.evaluations)
+                       clock.stages, enabled, chain.economy(applied.normalized, enabled), verification,
+                       clock.evaluations, amount, _found_rows(chain, found))
+
+
+def _found_rows(chain: Chain, found: Setting) -> list[dict[str, Any]]:
+    """Parameter-file rows of the found setting, its normalised values unrounded: a saved match applied
+    at amount 1 renders exactly what the match rendered."""
+    rows = chain.describe(found.normalized, found.enabled)
+    return [{**row, "normalized": float(x)} for row, x in zip(rows, chain.applied(found.normalized, found.enabled))]
 
 
 def _final_render(run: _Run, source: Audio, found: Setting) -> Audio:

@@ -74,6 +74,10 @@ class Objective(ABC):
         Embeddings have no such measures: this objective as it is, and its two targets."""
         return self, self.target(reference), self.target(source)
 
+    def weighs(self, groups: Sequence[str]) -> bool:
+        """Whether this objective counts any of the attribute ``groups`` (embeddings count everything)."""
+        return True
+
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio], aim: np.ndarray) -> Objective | None:
         """This objective for an effect that is for the attribute ``groups``: it judges those, and the other
         groups only where a candidate makes them worse than ``excerpts`` (unprocessed, aiming at ``aim``)
@@ -144,9 +148,12 @@ class AttributeObjective(Objective):
             objective = AttributeObjective(self.weights, self.guarded, widened)
         return objective, self.pooled(measured[0], reference), self.pooled(measured[1], source)
 
+    def weighs(self, groups: Sequence[str]) -> bool:
+        return any(g in groups for g in self.weights)
+
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio],
                    aim: np.ndarray) -> AttributeObjective | None:
-        if not any(g in groups for g in self.weights):
+        if not self.weighs(groups):
             return None
         base = self.group_distances(self.target(excerpts)[None], aim)
         return AttributeObjective(self.weights, {g: float(base[g][0]) for g in self.weights if g not in groups},

@@ -6,16 +6,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from stito_core import load_chain
-from stito_core.objective import load_objective
+from stito_core.objective import AttributeObjective, load_objective
 from stito_core.bench import TASKS
 from stito_core.audio_io import check_output_path, check_target, read_audio, write_text_atomic
 from stito_core.chain import Chain
-from stito_core.errors import AudioError
-from stito_core.param_file import save_match
+from stito_core.errors import AudioError, SearchError
+from stito_core.param_file import save_applied, save_match
+from stito_core.saved import list_presets, load_saved, presets_dir, resolve, save_preset
 from stito_core.chains import chain_names
 from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.rule_based import rule_based_match
@@ -34,41 +36,93 @@ def match(args: argparse.Namespace) -> int:
     check_output_path(out, args.force)
     check_target(params, args.force)
     source, reference = read_audio(args.input), read_audio(args.reference)
-    encoder = load_objective(args.encoder)
+    encoder = _objective(args)
     if args.method == "rule-based":
         print(f"matching {args.input} to {args.reference}: rule-based EQ and compressor", file=sys.stderr)
         result = rule_based_match(source, reference, encoder, **_excerpt_option(args))
         _save(args, "rule-based", result, out, params)
         return 0
     chain = load_chain(args.chain)
-    options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize, **_excerpt_option(args)}
+    options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize, "amount": args.amount,
+               **_excerpt_option(args)}
     print(f"matching {args.input} to {args.reference}: chain {chain.name} ({len(chain.parameters)} parameters), "
           f"metric {encoder.name}", file=sys.stderr)
     with _ProgressBar(disable=args.quiet) as bar:
         result = match_audio(source, reference, chain, encoder, progress=bar.update, **options)
-    _save(args, chain.name, result, out, params)
+    _save(args, chain.name, result, out, params, chain.path)
+    return 0
+
+
+def _objective(args: argparse.Namespace) -> Any:
+    """The metric ``--encoder`` names, weighing only the ``--match`` groups when given."""
+    objective = load_objective(args.encoder)
+    if args.match is None:
+        return objective
+    if not isinstance(objective, AttributeObjective) or args.method == "rule-based":
+        raise SearchError(f"--match {','.join(args.match)}: choosing attributes needs the attributes metric and "
+                          "the st-ito method")
+    return AttributeObjective({g: 1.0 for g in args.match})
+
+
+def apply(args: argparse.Namespace) -> int:
+    """``stito apply``: a saved match (or preset) rendered onto STEM at ``--amount``, without a search."""
+    saved = load_saved(resolve(args.match))
+    out = args.output or args.stem.with_name(f"{args.stem.stem}.applied.wav")
+    params = args.params or out.with_suffix(".json")
+    _check_outputs(out, params, [args.stem, saved.path])
+    check_output_path(out, args.force)
+    check_target(params, args.force)
+    audio = saved.render(read_audio(args.stem).stereo(), args.amount)  # stereo, as a match writes
+    gain_db = save_applied(saved, audio, args.amount, args.stem, out, params, overwrite=args.force)
+    if gain_db < 0:
+        print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
+    on = [s.effect.name for s, flag in zip(saved.chain.slots, saved.at(args.amount)[1]) if flag]
+    print(f"applied {saved.path} (chain {saved.chain.name}) at amount {args.amount:g} to {args.stem}")
+    print(f"effects on: {', '.join(on) or 'none (the input is returned unprocessed)'}")
+    print(f"wrote {out} and {params}")
+    return 0
+
+
+def preset(args: argparse.Namespace) -> int:
+    """``stito preset save MATCH NAME`` / ``stito preset list``."""
+    if args.action == "save":
+        path = save_preset(args.match, args.name, overwrite=args.force)
+        print(f"saved preset '{args.name}' as {path}; apply it with `stito apply {args.name} STEM`")
+        return 0
+    rows = list_presets()
+    if not rows:
+        print(f"no presets in {presets_dir()} (keep one with `stito preset save MATCH.json NAME`)")
+    for name, chain, on in rows:
+        print(f"{name:24s} {chain:16s} {', '.join(on) or '(no effect on)'}")
     return 0
 
 
 def _check_distinct(args: argparse.Namespace, out: Path, params: Path) -> None:
     """Outputs must differ from each other and from the inputs, even with --force: no user file is lost."""
+    _check_outputs(out, params, [args.input, args.reference])
+
+
+def _check_outputs(out: Path, params: Path, inputs: list[Path]) -> None:
+    """``out`` and ``params`` differ from each other and from every one of ``inputs``."""
     def same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     if same(out, params):
         raise AudioError(f"{out}: the processed audio and the parameter file need different names (see --params)")
     for target in (out, params):
-        for source in (args.input, args.reference):
+        for source in inputs:
             if same(target, source):
-                raise AudioError(f"{target}: is an input of this match; choose another output name")
+                raise AudioError(f"{target}: is an input of this command; choose another output name")
 
 
 def _excerpt_option(args: argparse.Namespace) -> dict[str, float]:
     return {} if args.excerpt is None else {"excerpt_s": args.excerpt}
 
 
-def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, params: Path) -> None:
+def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, params: Path,
+          chain_file: Path | None = None) -> None:
     """Write the processed audio and the parameter file, then the summary lines."""
-    gain_db = save_match(result, chain, args.input, args.reference, out, params, overwrite=args.force)
+    gain_db = save_match(result, chain, args.input, args.reference, out, params, overwrite=args.force,
+                         chain_file=chain_file)
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
     print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
@@ -77,6 +131,8 @@ def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, 
         print(f"effects on: {', '.join(dict.fromkeys(on)) or 'none (the input is returned unprocessed)'}")
     if result.verification:
         print(_verdict(result.verification))
+    if result.amount != 1.0:
+        print(f"applied at amount {result.amount:g} of the found settings (both are in {params})")
     print(f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}")
 
 

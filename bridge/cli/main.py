@@ -11,7 +11,8 @@ from pathlib import Path
 from stito_core import __version__
 from stito_core.objective import DEFAULT_METRIC
 from stito_core.errors import SearchError, StitoError
-from stito_core.match import MIN_EXCERPT_S, check_excerpt
+from stito_core.attributes import GROUPS
+from stito_core.match import AUDITION_ITER, MAX_AMOUNT, MIN_EXCERPT_S, check_amount, check_excerpt
 from stito_core.search import check_options
 
 from . import commands
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--quick", action="store_true", help="a small, fast size (for tests)")
     bench.add_argument("--plots", type=Path, metavar="DIR", help="write the task's PNG plots into DIR")
+    _add_apply(sub)
+    _add_preset(sub)
     _add_serve(sub)
     _add_midi_learn(sub)
     _add_pretrain(sub)
@@ -87,14 +90,67 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
                    help="random seed; the same seed repeats the search (default 0)")
     p.add_argument("--max-iter", type=_search_option("max_iter"), default=25,
                    help="most CMA-ES generations of the joint search; each effect's audition before it runs at "
-                   "most 8 (default 25)")
+                   f"most {AUDITION_ITER} (default 25)")
     p.add_argument("--popsize", type=_search_option("popsize"), default=None,
                    help="candidates per generation (default: CMA-ES's own 4 + 3 ln n for the n parameters each "
                    "stage searches; the paper used 64)")
     p.add_argument("--excerpt", type=_excerpt, default=None, metavar="SECONDS",
                    help="length of the loudest excerpt the search listens to (default 3)")
+    _amount_option(p, "apply the found settings at this amount: 0 leaves the input untouched, 0.5 goes half way "
+                   "from neutral (each parameter in its own scale, log ones in log), 1 as found (default), up to "
+                   f"{MAX_AMOUNT:g} exaggerates; the parameter file keeps both the found and the applied values")
+    p.add_argument("--match", type=_groups, default=None, metavar="GROUPS",
+                   help=f"which attributes count, comma-separated from {','.join(GROUPS)} (default: all); "
+                   "effects that serve none of them stay neutral (attributes metric only)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _amount_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--amount", type=_amount, default=1.0, metavar="A", help=help_text)
+
+
+def _amount(text: str) -> float:
+    """An argparse type for ``--amount``: 0 to ``MAX_AMOUNT``."""
+    try:
+        return check_amount(float(text))
+    except (ValueError, SearchError):
+        raise argparse.ArgumentTypeError(f"amount {text!r}: expected a number from 0 to {MAX_AMOUNT:g}") from None
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    """An argparse type for ``--match``: known attribute groups, comma-separated."""
+    chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+    unknown = [g for g in chosen if g not in GROUPS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown attribute '{unknown[0] if unknown else text}'; choose from "
+                                         f"{', '.join(GROUPS)}")
+    return chosen
+
+
+def _add_apply(sub: argparse._SubParsersAction) -> None:
+    p = _add(sub, "apply", commands.apply, "render a saved match (its parameter file, or a preset name) onto "
+             "another file: same chain, same settings, no search")
+    p.add_argument("match", help="a parameter file written by `stito match`, or a preset name (`stito preset list`)")
+    p.add_argument("stem", type=Path, help="the audio to process (wav, flac, aiff, ogg; mono or stereo)")
+    _amount_option(p, "how far toward the saved settings, 0 (untouched) to "
+                   f"{MAX_AMOUNT:g} (default 1: as saved)")
+    p.add_argument("-o", "--output", type=Path, help="processed audio (default: <STEM stem>.applied.wav beside STEM)")
+    p.add_argument("--params", type=Path, help="parameter file of the render (default: OUTPUT with .json)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def _add_preset(sub: argparse._SubParsersAction) -> None:
+    p = _add(sub, "preset", commands.preset, "keep matches as named presets in your preset folder "
+             "($STITO_PRESETS, else ~/.config/stito/presets) and list them")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser, metavar="ACTION")
+    save = actions.add_parser("save", help="keep a match's parameter file as preset NAME",
+                              description="keep a match's parameter file as preset NAME", epilog=EPILOG)
+    save.add_argument("match", type=Path, help="a parameter file written by `stito match`")
+    save.add_argument("name", help="the preset's name (letters, digits, '-', '_', '.')")
+    save.add_argument("--force", action="store_true", help="replace an existing preset of that name")
+    actions.add_parser("list", help="list the presets with their chains and effects",
+                       description="list the presets with their chains and effects", epilog=EPILOG)
 
 
 def _search_option(key: str) -> Callable[[str], int]:

@@ -117,7 +117,7 @@ class JobRun:
         spec, job = self.job.spec, self.job
         log.debug("job %s: writing %s and %s", job.id, spec.output, spec.params)
         save_match(result, chain.name, spec.input, spec.reference, Path(spec.output), Path(spec.params),
-                   overwrite=True)
+                   overwrite=True, chain_file=chain.path)
         if spec.error_file:
             Path(spec.error_file).unlink(missing_ok=True)
         similarity = float(result.similarity_after)

@@ -367,3 +367,56 @@ def test_candidates_are_scored_on_their_excerpts_together(objective: str) -> Non
     assert sims[1] < sims[0] - 1e-3
     assert sims == pytest.approx(serial, abs=1e-6)
     assert problem.clock.stages["render_s"] > 0 and problem.clock.stages["embed_s"] > 0
+
+
+def test_amount_moves_each_parameter_from_neutral_in_its_own_scale() -> None:
+    """Half the amount is half the dB of a gain and the geometric mean of a frequency with its neutral; 0 is
+    every effect off at neutral; above 1 exaggerates up to the range."""
+    chain = load_chain("builtin")
+    keys = [p.key for p in chain.parameters]
+    gain, freq = keys.index("parametric_eq.band2_gain_db"), keys.index("parametric_eq.band2_freq_hz")
+    found = chain.neutral()
+    found[gain] = chain.parameters[gain].to_normalized(12.0)
+    found[freq] = chain.parameters[freq].to_normalized(1400.0)
+    enabled = [False, False, True, False, False]
+    half, on = chain.at_amount(found, enabled, 0.5)
+    assert chain.parameters[gain].from_normalized(half[gain]) == pytest.approx(6.0)
+    assert chain.parameters[freq].from_normalized(half[freq]) == pytest.approx(np.sqrt(700.0 * 1400.0))
+    assert on == enabled
+    zero, off = chain.at_amount(found, enabled, 0.0)
+    np.testing.assert_allclose(zero, chain.neutral())
+    assert not any(off)
+    more, _ = chain.at_amount(found, enabled, 1.5)
+    assert chain.parameters[gain].from_normalized(more[gain]) == pytest.approx(18.0)
+    assert np.array_equal(chain.at_amount(found, enabled, 1.0)[0], found)
+
+
+def test_amount_zero_returns_the_input_untouched(source: np.ndarray) -> None:
+    import pedalboard as pb
+
+    dark = pb.LowpassFilter(1500.0)(music(SECONDS, rate=RATE, seed=7), RATE)
+    result = match(source, dark, RATE, "builtin", amount=0.0, **QUICK_DEFAULT)
+    assert result.amount == 0.0 and not any(result.enabled)
+    np.testing.assert_array_equal(result.audio.samples, source)
+    assert len(result.found) == len(result.parameters)
+
+
+def test_matching_space_only_leaves_eq_and_compressor_neutral(source: np.ndarray) -> None:
+    """``--match space`` on a reverb-only reference: the effects for tone and dynamics are never tried."""
+    import pedalboard as pb
+
+    from stito_core.objective import AttributeObjective
+
+    wet = pb.Reverb(room_size=0.8, wet_level=0.5, dry_level=1.0)(music(SECONDS, rate=RATE, seed=7), RATE)
+    result = match(source, wet, RATE, "builtin", AttributeObjective({"space": 1.0}), **QUICK_DEFAULT)
+    for row in result.parameters:
+        if row["effect"] in ("parametric_eq", "compressor", "distortion"):
+            assert not row["enabled"] and row["value"] == pytest.approx(row["neutral"]), row
+    assert not any(h["stage"] in ("audition parametric_eq", "audition compressor") for h in result.history)
+    assert any(h["stage"] == "audition reverb" for h in result.history)
+
+
+def test_bad_amounts_are_refused(source: np.ndarray) -> None:
+    for amount in (-0.1, 1.6, float("nan"), "1", True):
+        with pytest.raises(SearchError, match="amount"):
+            match(source, source, RATE, "builtin", amount=amount, **QUICK_DEFAULT)

@@ -1,0 +1,105 @@
+"""Producer controls on the command line: --amount, --match, `stito apply`, presets, and their bad input.
+
+Searches are tiny (the CLI tests' two-effect chain, 8 candidates, 2 generations, a 1 s excerpt)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bridge.cli.main import main
+from tests.bridge import test_cli
+from tests.bridge.test_cli import RATE, _exit, _match
+
+work = test_cli.work  # the CLI tests' folder of in.wav, ref.wav and their tiny chain
+
+
+@pytest.fixture()
+def presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "presets"
+    monkeypatch.setenv("STITO_PRESETS", str(folder))
+    return folder
+
+
+def _matched(work: Path, *extra: str) -> dict:
+    assert main(_match(work, *extra)) == 0
+    return json.loads((work / "in.matched.json").read_text(encoding="utf-8"))
+
+
+def test_amount_zero_returns_the_input_and_keeps_the_found_values(work: Path) -> None:
+    record = _matched(work, "--amount", "0")
+    assert record["amount"] == 0.0
+    assert not any(row["enabled"] for row in record["parameters"])
+    assert all(row["value"] == pytest.approx(row["neutral"]) for row in record["parameters"])
+    assert [(r["effect"], r["name"]) for r in record["found"]] == [(r["effect"], r["name"]) for r in record["parameters"]]
+    out, _ = sf.read(work / "in.matched.wav", always_2d=True)
+    dry, _ = sf.read(work / "in.wav", always_2d=True)
+    assert np.max(np.abs(out[:, 0] - dry[:, 0])) < 2e-4  # 24-bit rounding of the untouched input (written as stereo)
+
+
+def test_apply_reproduces_the_match_and_scales_by_amount(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = _matched(work)
+    capsys.readouterr()
+    assert main(["apply", str(work / "in.matched.json"), str(work / "in.wav")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    again, _ = sf.read(work / "in.applied.wav", always_2d=True)
+    matched, _ = sf.read(work / "in.matched.wav", always_2d=True)
+    assert np.array_equal(again, matched)
+    applied = json.loads((work / "in.applied.json").read_text(encoding="utf-8"))
+    assert applied["parameters"] == record["parameters"] and applied["applied_from"] == str(work / "in.matched.json")
+    assert main(["apply", str(work / "in.matched.json"), str(work / "in.wav"), "--amount", "0.5",
+                 "-o", str(work / "half.wav")]) == 0
+    half = json.loads((work / "half.json").read_text(encoding="utf-8"))
+    for found, row in zip(record["found"], half["parameters"]):
+        if found["enabled"] and found["unit"] == "dB" and found["name"].endswith("gain_db"):
+            assert row["value"] == pytest.approx(found["neutral"] + (found["value"] - found["neutral"]) / 2, abs=1e-4)
+
+
+def test_presets_save_list_and_apply_by_name(work: Path, presets: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _matched(work)
+    assert main(["preset", "save", str(work / "in.matched.json"), "crunch"]) == 0
+    assert (presets / "crunch.json").is_file()
+    assert _exit(["preset", "save", str(work / "in.matched.json"), "crunch"]) == 2  # exists, no --force
+    capsys.readouterr()
+    assert main(["preset", "list"]) == 0
+    assert capsys.readouterr().out.split()[:2] == ["crunch", "tiny"]
+    assert main(["apply", "crunch", str(work / "ref.wav"), "-o", str(work / "ref.crunch.wav")]) == 0
+    assert sf.info(work / "ref.crunch.wav").frames == 2 * RATE
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--amount", "3"], "argument --amount: amount '3': expected a number from 0 to 1.5"),
+    (["--match", "tone,loudness"], "argument --match: unknown attribute 'loudness'"),
+])
+def test_bad_controls_of_match(work: Path, capsys: pytest.CaptureFixture[str], argv: list[str], problem: str) -> None:
+    assert _exit(_match(work, *argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and problem in err
+
+
+def test_match_with_an_encoder_refuses_attribute_choice(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit(_match(work, "--match", "space")) == 2  # _match uses the MFCC metric
+    assert "needs the attributes metric" in capsys.readouterr().err
+
+
+def test_bad_apply_inputs(work: Path, presets: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = _matched(work)
+    other = dict(record, chain="builtin")
+    other.pop("chain_file")
+    (work / "other.json").write_text(json.dumps(other), encoding="utf-8")
+    (work / "junk.json").write_text("{not json", encoding="utf-8")
+    capsys.readouterr()
+    cases = {str(work / "other.json"): "do not fit chain 'builtin'", str(work / "junk.json"): "not a stito parameter file",
+             "no-such-preset": "neither a match file nor a preset", str(work / "in.matched.json"): "amount"}
+    for match, problem in cases.items():
+        extra = ["--amount", "2"] if problem == "amount" else []
+        assert _exit(["apply", match, str(work / "in.wav"), "-o", str(work / "x.wav"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and problem in err, err
+    assert not (work / "x.wav").exists()
+    assert _exit(["preset", "save", str(work / "in.matched.json"), "../evil"]) == 2
+    assert "preset name" in capsys.readouterr().err
