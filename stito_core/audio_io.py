@@ -124,8 +124,15 @@ def write_audio(path: str | Path, audio: Audio, overwrite: bool = False, subtype
 
 def write_text_atomic(path: str | Path, text: str, overwrite: bool = False) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically, refusing an existing file unless ``overwrite``."""
+    write_file_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite)
+
+
+def write_file_atomic(path: str | Path, write: Callable[[Path], object], overwrite: bool = False) -> Path:
+    """``write(temporary path)`` then rename it to ``path`` (refused when it exists, unless ``overwrite``);
+    returns ``path``."""
     path = check_target(path, overwrite)
-    _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    _replace_atomically(path, write)
+    return path
 
 
 def _decode(path: Path, name: str) -> tuple[np.ndarray, int]:
@@ -214,7 +221,7 @@ def _limit_peak(audio: Audio) -> tuple[Audio, float]:
     return audio.with_samples(audio.samples * 10 ** (gain_db / 20)), gain_db
 
 
-def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def _replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a hidden temporary file next to ``path``, then rename it to ``path``; the
     temporary file never outlives the call."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")

@@ -22,6 +22,7 @@ from .errors import CancelledError, SearchError
 from .excerpt import excerpt_bounds, loudest_excerpt, outside, sections
 from .objective import Objective, Price, load_objective
 from .render import default_workers, measure_generation, render_generation
+from .report import attribute_moves, effect_lines
 from .search import Search, check_options
 
 #: Length (seconds) of the loudest excerpt of input and reference that the search works on.
@@ -85,6 +86,7 @@ class MatchResult:
     says why each stage of the search stopped; ``evaluations`` counts the settings scored (candidates,
     probes and checks). ``parameters``, ``normalized``, ``enabled`` and ``audio`` are the found setting at
     ``amount`` (:meth:`Chain.at_amount`); ``found`` holds the parameter rows of the found setting itself.
+    ``report`` says what the match did in words (:func:`_report`).
     """
 
     parameters: list[dict[str, Any]]
@@ -102,6 +104,7 @@ class MatchResult:
     evaluations: int = 0
     amount: float = 1.0
     found: list[dict[str, Any]] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -427,10 +430,24 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
             after = float(problem.scores([applied])[0][0])
     audio = clock.timed("render_s", _final_render, run, source, applied)
     enabled = [bool(e) for e in applied.enabled]
+    report = _report(chain, applied, objective, target, whole, sections(audio, excerpt_s, SECTIONS))
     return MatchResult(chain.describe(applied.normalized, enabled), audio, chain.applied(applied.normalized, enabled),
                        before, after, run.history, run.stops, time.perf_counter() - start,
                        clock.stages, enabled, chain.economy(applied.normalized, enabled), verification,
-                       clock.evaluations, amount, _found_rows(chain, found))
+                       clock.evaluations, amount, _found_rows(chain, found), report)
+
+
+def _report(chain: Chain, applied: Setting, objective: Objective, target: np.ndarray, whole: np.ndarray,
+            result: list[Audio]) -> dict[str, Any]:
+    """``effects``: a line per effect switched on, in its units; ``attributes``: per attribute group the
+    input's and the result's (``result``: its sections) distance to the reference and the share of the
+    way moved (none for an embedding objective)."""
+    before = {g: float(d[0]) for g, d in objective.group_distances(whole[None], target).items()}
+    moves = {}
+    if before:
+        after = objective.group_distances(objective.target(result)[None], target)
+        moves = attribute_moves(before, {g: float(d[0]) for g, d in after.items()})
+    return {"effects": effect_lines(chain, applied.normalized, applied.enabled), "attributes": moves}
 
 
 def _found_rows(chain: Chain, found: Setting) -> list[dict[str, Any]]:

@@ -78,6 +78,11 @@ class Objective(ABC):
         """Whether this objective counts any of the attribute ``groups`` (embeddings count everything)."""
         return True
 
+    def group_distances(self, features: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+        """Attribute group -> (items,) distance of each row of ``features`` to ``target``; embeddings have
+        no groups (empty)."""
+        return {}
+
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio], aim: np.ndarray) -> Objective | None:
         """This objective for an effect that is for the attribute ``groups``: it judges those, and the other
         groups only where a candidate makes them worse than ``excerpts`` (unprocessed, aiming at ``aim``)

@@ -26,8 +26,8 @@ def parameter_record(chain: str, source: str | Path, reference: str | Path, outp
             "similarity_before": round(result.similarity_before, 6),
             "similarity_after": round(result.similarity_after, 6), "seconds": round(result.seconds, 3),
             "iterations": len(result.history), "stop": result.stop, "output_gain_db": round(gain_db, 3),
-            "economy": result.economy, "verification": result.verification, "amount": result.amount,
-            "found": result.found, "parameters": result.parameters}
+            "economy": result.economy, "verification": result.verification, "report": result.report,
+            "amount": result.amount, "found": result.found, "parameters": result.parameters}
 
 
 def save_match(result: MatchResult, chain: str, source: str | Path, reference: str | Path,

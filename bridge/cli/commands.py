@@ -17,6 +17,8 @@ from stito_core.audio_io import check_output_path, check_target, read_audio, wri
 from stito_core.chain import Chain
 from stito_core.errors import AudioError, SearchError
 from stito_core.param_file import save_applied, save_match
+from stito_core.picture import draw_report
+from stito_core.report import attribute_lines
 from stito_core.saved import list_presets, load_saved, presets_dir, resolve, save_preset
 from stito_core.chains import chain_names
 from stito_core.match import MatchResult, Progress, match_audio
@@ -35,6 +37,9 @@ def match(args: argparse.Namespace) -> int:
     _check_distinct(args, out, params)
     check_output_path(out, args.force)
     check_target(params, args.force)
+    if args.report is not None:
+        _check_outputs(args.report, out, [args.input, args.reference, params])
+        check_target(args.report, args.force)
     source, reference = read_audio(args.input), read_audio(args.reference)
     encoder = _objective(args)
     if args.method == "rule-based":
@@ -49,6 +54,11 @@ def match(args: argparse.Namespace) -> int:
           f"metric {encoder.name}", file=sys.stderr)
     with _ProgressBar(disable=args.quiet) as bar:
         result = match_audio(source, reference, chain, encoder, progress=bar.update, **options)
+    if args.report is not None:
+        lines = [*result.report["effects"], *attribute_lines(result.report["attributes"])]
+        draw_report(args.report, {"input": source, "result": result.audio, "reference": reference}, lines,
+                    overwrite=args.force)
+        print(f"drew the report in {args.report}")
     _save(args, chain.name, result, out, params, chain.path)
     return 0
 
@@ -126,9 +136,11 @@ def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, 
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
     print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
-    on = [row["effect"] for row in result.parameters if row.get("enabled")]
     if result.enabled:
-        print(f"effects on: {', '.join(dict.fromkeys(on)) or 'none (the input is returned unprocessed)'}")
+        lines = result.report.get("effects") or ["none (the input is returned unprocessed)"]
+        print("effects on: " + ("\n  ".join(["", *lines]) if result.report.get("effects") else lines[0]))
+    for line in attribute_lines(result.report.get("attributes", {})):
+        print(f"  {line}")
     if result.verification:
         print(_verdict(result.verification))
     if result.amount != 1.0:

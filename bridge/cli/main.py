@@ -102,6 +102,8 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--match", type=_groups, default=None, metavar="GROUPS",
                    help=f"which attributes count, comma-separated from {','.join(GROUPS)} (default: all); "
                    "effects that serve none of them stay neutral (attributes metric only)")
+    p.add_argument("--report", type=Path, metavar="FILE.png", help="also draw the report: the average spectra "
+                   "of input, result and reference and their level over time, with what changed (a PNG)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

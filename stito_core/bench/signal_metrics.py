@@ -17,6 +17,9 @@ from scipy import signal
 
 from ..audio import Audio
 from ..audio_io import resample
+from ..spectra import THIRD_OCTAVES_HZ, band_levels, stft_magnitudes
+
+__all__ = ["THIRD_OCTAVES_HZ", "band_levels", "compare"]
 
 #: FFT sizes (frames) of the multi-resolution STFT distance; hop is a quarter of each, Hann window.
 STFT_SIZES = (512, 1024, 2048)
@@ -27,10 +30,6 @@ MAG_FLOOR = 1e-7
 BLOCK_S, BLOCK_HOP_S, ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU, LUFS_OFFSET = 0.4, 0.1, -70.0, -10.0, -0.691
 #: FFT size (frames) of the spectral-centroid analysis.
 CENTROID_FFT = 2048
-#: Spectral balance: FFT size (frames) of the long-term average spectrum, and the centres (Hz) of its
-#: 1/3-octave bands, 50 Hz to 16 kHz (base-2 centres 1000 * 2^(n/3)), each band +-1/6 octave wide.
-BALANCE_FFT = 16384
-THIRD_OCTAVES_HZ = tuple(1000.0 * 2 ** (n / 3) for n in range(-13, 13))
 #: Modulation spectrum: frame and hop (s) of the RMS envelope, centres (Hz) of the octave bands it is
 #: taken in (each +-1/2 octave), the modulation frequencies kept (Hz),
 #: the envelope's floor (dB below its band's peak) and the floor of the modulation magnitude (dB units).
@@ -48,14 +47,6 @@ def _pair(estimate: Audio, target: Audio) -> tuple[np.ndarray, np.ndarray, int]:
     return a[:, :frames], b[:, :frames], target.sample_rate
 
 
-def _magnitudes(x: np.ndarray, n_fft: int) -> np.ndarray:
-    """STFT magnitudes (channels, frames, bins) with a Hann window and hop ``n_fft // 4``; the signal
-    is zero-padded by half a window on both sides so that every sample is analysed."""
-    padded = np.pad(x, ((0, 0), (n_fft // 2, n_fft // 2)))
-    frames = sliding_window_view(padded, n_fft, axis=-1)[:, :: n_fft // 4]
-    return np.abs(np.fft.rfft(frames * signal.get_window("hann", n_fft), axis=-1))
-
-
 def multi_resolution_stft(estimate: Audio, target: Audio) -> float:
     """Multi-resolution STFT distance (unitless): per FFT size in ``STFT_SIZES``, spectral convergence
     (Frobenius norm of the magnitude difference over the target's) plus the mean absolute difference of
@@ -63,7 +54,7 @@ def multi_resolution_stft(estimate: Audio, target: Audio) -> float:
     a, b, _ = _pair(estimate, target)
     total = 0.0
     for n_fft in STFT_SIZES:
-        mag_a, mag_b = _magnitudes(a, n_fft), _magnitudes(b, n_fft)
+        mag_a, mag_b = stft_magnitudes(a, n_fft), stft_magnitudes(b, n_fft)
         convergence = np.linalg.norm(mag_b - mag_a) / (np.linalg.norm(mag_b) + 1e-12)
         log_l1 = np.mean(np.abs(np.log(np.maximum(mag_b, MAG_FLOOR)) - np.log(np.maximum(mag_a, MAG_FLOOR))))
         total += convergence + log_l1
@@ -116,7 +107,7 @@ def loudness_difference(estimate: Audio, target: Audio) -> float:
 def spectral_centroid(samples: np.ndarray, sample_rate: int) -> float:
     """Spectral centroid in Hz of the mid (mean of channels) of (channels, frames) audio: the
     magnitude-weighted mean frequency of its STFT (``CENTROID_FFT``-point Hann frames) over all frames."""
-    mag = _magnitudes(samples.mean(axis=0, keepdims=True), CENTROID_FFT).sum(axis=(0, 1))
+    mag = stft_magnitudes(samples.mean(axis=0, keepdims=True), CENTROID_FFT).sum(axis=(0, 1))
     freqs = np.fft.rfftfreq(CENTROID_FFT, 1 / sample_rate)
     return float(np.sum(freqs * mag) / (np.sum(mag) + 1e-12))
 
@@ -150,18 +141,6 @@ def mfcc_distance(estimate: Audio, target: Audio) -> float:
     """Euclidean distance between the mean MFCC vectors (``mean_mfcc``) of estimate and target."""
     a, b, rate = _pair(estimate, target)
     return float(np.linalg.norm(mean_mfcc(a, rate) - mean_mfcc(b, rate)))
-
-
-def band_levels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Long-term average spectrum of the mid of (channels, frames) audio in the ``THIRD_OCTAVES_HZ``
-    bands below Nyquist, in dB relative to the mean over those bands (a shape, not a level): the mean
-    power of ``BALANCE_FFT``-point Hann frames summed over each band's bins."""
-    power = np.mean(_magnitudes(samples.mean(axis=0, keepdims=True), BALANCE_FFT)[0] ** 2, axis=0)
-    freqs = np.fft.rfftfreq(BALANCE_FFT, 1 / sample_rate)
-    centres = [fc for fc in THIRD_OCTAVES_HZ if fc * 2 ** (1 / 6) < sample_rate / 2]
-    bands = [power[(freqs >= fc * 2 ** (-1 / 6)) & (freqs < fc * 2 ** (1 / 6))].sum() for fc in centres]
-    levels = 10 * np.log10(np.asarray(bands) + 1e-20)
-    return levels - levels.mean()
 
 
 def spectral_balance_distance(estimate: Audio, target: Audio) -> float:

@@ -103,3 +103,17 @@ def test_bad_apply_inputs(work: Path, presets: Path, capsys: pytest.CaptureFixtu
     assert not (work / "x.wav").exists()
     assert _exit(["preset", "save", str(work / "in.matched.json"), "../evil"]) == 2
     assert "preset name" in capsys.readouterr().err
+
+
+def test_report_in_words_file_and_picture(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = _matched(work, "--encoder", "attributes", "--report", str(work / "report.png"))
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("similarity ") and any(line == "drew the report in " + str(work / "report.png")
+                                                     for line in out)
+    assert set(record["report"]) == {"effects", "attributes"}
+    assert set(record["report"]["attributes"]) == {"tone", "dynamics", "space", "width"}
+    assert sf.info(work / "in.matched.wav").frames == 2 * RATE
+    assert (work / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _exit(_match(work, "--encoder", "attributes", "--report", str(work / "report.png"), "-o",
+                        str(work / "again.wav"))) == 2  # the picture exists: --force needed
+    assert "report.png: exists" in capsys.readouterr().err
