@@ -376,13 +376,15 @@ def verify(found: Setting, judge: _Problem, unseen: bool) -> tuple[Setting, dict
                            "action": action}
 
 
-def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Objective | Encoder | str | None = None, *,
+def match_audio(source: Audio, reference: Audio | Sequence[Audio], chain: Chain,
+                objective: Objective | Encoder | str | None = None, *,
                 excerpt_s: float = EXCERPT_S, workers: int | None = None, price: Price = Price(),
                 bypass: bool = True, check: bool = True, amount: float = 1.0,
                 progress: Callable[[Progress], None] | None = None,
                 cancelled: Callable[[], bool] | None = None, **options: Any) -> MatchResult:
     """Search ``chain``'s parameters so that ``source`` sounds like ``reference`` under ``objective``
-    (default ``DEFAULT_METRIC``), paying ``price`` for processing.
+    (default ``DEFAULT_METRIC``), paying ``price`` for processing. Several references: their common style,
+    the average of their targets (each weighs the same), and the report says how far apart they were.
 
     With ``bypass`` (the default) every effect starts off and at neutral, is auditioned alone and kept
     only when it pays (:func:`_staged`); without, every parameter is searched at once with every effect
@@ -403,8 +405,11 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     options = check_options(options)
     source = source.stereo()
     heard, judged, unseen = _windows(source, excerpt_s)
-    aimed = sections(reference, excerpt_s, SECTIONS) if objective.whole_reference else \
-        [loudest_excerpt(reference, excerpt_s)]
+    references = [reference] if isinstance(reference, Audio) else list(reference)
+    if not references:
+        raise SearchError("a match needs at least one reference")
+    aimed = [sections(r, excerpt_s, SECTIONS) if objective.whole_reference else [loudest_excerpt(r, excerpt_s)]
+             for r in references]
     objective, target, whole = objective.prepare(aimed, sections(source, excerpt_s, SECTIONS))
     with ThreadPoolExecutor(workers or default_workers()) as pool:
         def problem_for(excerpts: list[Audio]) -> _Problem:
@@ -431,6 +436,8 @@ def match_audio(source: Audio, reference: Audio, chain: Chain, objective: Object
     audio = clock.timed("render_s", _final_render, run, source, applied)
     enabled = [bool(e) for e in applied.enabled]
     report = _report(chain, applied, objective, target, whole, sections(audio, excerpt_s, SECTIONS))
+    if len(aimed) > 1:
+        report["references"] = _apart(objective, target, aimed)
     return MatchResult(chain.describe(applied.normalized, enabled), audio, chain.applied(applied.normalized, enabled),
                        before, after, run.history, run.stops, time.perf_counter() - start,
                        clock.stages, enabled, chain.economy(applied.normalized, enabled), verification,
@@ -448,6 +455,17 @@ def _report(chain: Chain, applied: Setting, objective: Objective, target: np.nda
         after = objective.group_distances(objective.target(result)[None], target)
         moves = attribute_moves(before, {g: float(d[0]) for g, d in after.items()})
     return {"effects": effect_lines(chain, applied.normalized, applied.enabled), "attributes": moves}
+
+
+def _apart(objective: Objective, target: np.ndarray, references: list[list[Audio]]) -> dict[str, Any]:
+    """How far apart several references were: their count, and per attribute group the mean distance of
+    each one's own target from their common ``target`` (objective units; 0 = within content tolerance;
+    an embedding objective: the mean similarity to the common target)."""
+    own = np.stack([objective.target(r) for r in references])
+    groups = objective.group_distances(own, target)
+    if groups:
+        return {"count": len(references), "apart": {g: round(float(d.mean()), 6) for g, d in groups.items()}}
+    return {"count": len(references), "similarity_to_common": round(float(objective.compare(own, target).mean()), 6)}
 
 
 def _found_rows(chain: Chain, found: Setting) -> list[dict[str, Any]]:
@@ -476,14 +494,19 @@ def _final_render(run: _Run, source: Audio, found: Setting) -> Audio:
     return source.with_samples(np.concatenate(blocks, axis=1))
 
 
-def match(input_audio: np.ndarray | Audio, reference_audio: np.ndarray | Audio, sample_rate: int | None,
-          chain: Chain | str, encoder: Encoder | str | None = None, **options: Any) -> MatchResult:
+def match(input_audio: np.ndarray | Audio, reference_audio: np.ndarray | Audio | Sequence[np.ndarray | Audio],
+          sample_rate: int | None, chain: Chain | str, encoder: Encoder | str | None = None,
+          **options: Any) -> MatchResult:
     """Contract edge: arrays shaped (channels, frames) or (frames,) at ``sample_rate`` Hz (or ``Audio``
-    values), a chain or chain name, an objective, encoder or their name; options as :func:`match_audio`."""
+    values), a list of them for several references, a chain or chain name, an objective, encoder or their
+    name; options as :func:`match_audio`."""
     from .chains import load_chain
 
-    source = input_audio if isinstance(input_audio, Audio) else as_audio(input_audio, sample_rate, "input")
-    reference = reference_audio if isinstance(reference_audio, Audio) else as_audio(reference_audio, sample_rate,
-                                                                                    "reference")
+    def audio(value: np.ndarray | Audio, what: str) -> Audio:
+        return value if isinstance(value, Audio) else as_audio(value, sample_rate, what)
+
+    several = isinstance(reference_audio, (list, tuple))
+    reference = [audio(r, f"reference {i + 1}") for i, r in enumerate(reference_audio)] if several else \
+        audio(reference_audio, "reference")
     chain = load_chain(chain) if isinstance(chain, str) else chain
-    return match_audio(source, reference, chain, encoder, **options)
+    return match_audio(audio(input_audio, "input"), reference, chain, encoder, **options)

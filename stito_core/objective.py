@@ -66,13 +66,15 @@ class Objective(ABC):
         (``self.target`` of sections of the whole input). Embeddings: the target itself."""
         return target
 
-    def prepare(self, reference: Sequence[Audio],
+    def prepare(self, references: Sequence[Sequence[Audio]],
                 source: Sequence[Audio]) -> tuple[Objective, np.ndarray, np.ndarray]:
-        """For one match towards excerpts of the ``reference`` from sections of the ``source``: the objective
-        to search with, told how much each measure varies within either recording so that differences of
-        that size count as content; the target; and the source's own target (``whole`` of :meth:`aim`).
-        Embeddings have no such measures: this objective as it is, and its two targets."""
-        return self, self.target(reference), self.target(source)
+        """For one match towards excerpts of one or more ``references`` (one list of excerpts each) from
+        sections of the ``source``: the objective to search with, told how much each measure varies within
+        any one of the recordings so that differences of that size count as content; the target (the
+        references' targets averaged, each reference weighing the same: their common style); and the
+        source's own target (``whole`` of :meth:`aim`). Embeddings have no such measures: this objective
+        as it is, and its targets."""
+        return self, np.mean([self.target(r) for r in references], axis=0), self.target(source)
 
     def weighs(self, groups: Sequence[str]) -> bool:
         """Whether this objective counts any of the attribute ``groups`` (embeddings count everything)."""
@@ -140,18 +142,21 @@ class AttributeObjective(Objective):
         by the change it makes (which carries over to the whole input) and not by the excerpts' content."""
         return target + self.target(excerpts) - whole
 
-    def prepare(self, reference: Sequence[Audio],
+    def prepare(self, references: Sequence[Sequence[Audio]],
                 source: Sequence[Audio]) -> tuple[AttributeObjective, np.ndarray, np.ndarray]:
         """Each recording measured once: the tolerances widened to ``CONTENT_SPREAD`` times each feature's
-        standard deviation over the sections of a recording (the larger of the two; a measure that moves that
-        much within one recording is content, not processing), and the two pooled targets."""
-        measured = [self.features(reference), self.features(source)]
-        spreads = [np.std(features, axis=0) for features in measured if len(features) > 1]
+        standard deviation over the sections of a recording (the largest over the references and the
+        source; a measure that moves that much within one recording is content, not processing), and the
+        two targets (the references' pooled features averaged)."""
+        measured = [self.features(r) for r in references]
+        own = self.features(source)
+        spreads = [np.std(features, axis=0) for features in [*measured, own] if len(features) > 1]
         objective = self
         if spreads:
             widened = np.maximum(self.tolerance, CONTENT_SPREAD * np.max(spreads, axis=0))
             objective = AttributeObjective(self.weights, self.guarded, widened)
-        return objective, self.pooled(measured[0], reference), self.pooled(measured[1], source)
+        target = np.mean([self.pooled(f, r) for f, r in zip(measured, references)], axis=0)
+        return objective, target, self.pooled(own, source)
 
     def weighs(self, groups: Sequence[str]) -> bool:
         return any(g in groups for g in self.weights)

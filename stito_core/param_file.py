@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +16,17 @@ if TYPE_CHECKING:
     from .saved import SavedMatch
 
 
-def parameter_record(chain: str, source: str | Path, reference: str | Path, output: str | Path,
-                     result: MatchResult, gain_db: float, chain_file: Path | None = None) -> dict[str, Any]:
+def parameter_record(chain: str, source: str | Path, reference: str | Path | Sequence[str | Path],
+                     output: str | Path, result: MatchResult, gain_db: float,
+                     chain_file: Path | None = None) -> dict[str, Any]:
     """The parameter file's content (see INTERFACE.md); ``gain_db`` is the peak-protection gain applied (dB),
     ``chain_file`` the chain's TOML (what ``stito apply`` loads again). ``parameters`` are the applied values
-    (the found ones at ``amount``), ``found`` the found values themselves."""
+    (the found ones at ``amount``), ``found`` the found values themselves. Several references: ``reference``
+    is the first, ``references`` all of them."""
     where = {"chain_file": str(chain_file)} if chain_file is not None else {}
-    return {"chain": chain, **where, "input": str(source), "reference": str(reference), "output": str(output),
+    paths = [str(r) for r in reference] if isinstance(reference, (list, tuple)) else [str(reference)]
+    several = {"references": paths} if len(paths) > 1 else {}
+    return {"chain": chain, **where, "input": str(source), "reference": paths[0], **several, "output": str(output),
             "similarity_before": round(result.similarity_before, 6),
             "similarity_after": round(result.similarity_after, 6), "seconds": round(result.seconds, 3),
             "iterations": len(result.history), "stop": result.stop, "output_gain_db": round(gain_db, 3),
@@ -30,7 +34,7 @@ def parameter_record(chain: str, source: str | Path, reference: str | Path, outp
             "amount": result.amount, "found": result.found, "parameters": result.parameters}
 
 
-def save_match(result: MatchResult, chain: str, source: str | Path, reference: str | Path,
+def save_match(result: MatchResult, chain: str, source: str | Path, reference: str | Path | Sequence[str | Path],
                output: Path, params: Path, overwrite: bool = False, chain_file: Path | None = None) -> float:
     """Write the processed audio to ``output`` and the parameter file to ``params`` (temporary names, then
     renamed); if the parameter file cannot be written, a newly written audio file is removed again.

@@ -38,25 +38,28 @@ def match(args: argparse.Namespace) -> int:
     check_output_path(out, args.force)
     check_target(params, args.force)
     if args.report is not None:
-        _check_outputs(args.report, out, [args.input, args.reference, params])
+        _check_outputs(args.report, out, [args.input, *args.reference, params])
         check_target(args.report, args.force)
-    source, reference = read_audio(args.input), read_audio(args.reference)
+    source, references = read_audio(args.input), [read_audio(path) for path in args.reference]
+    named = " + ".join(str(path) for path in args.reference)
     encoder = _objective(args)
     if args.method == "rule-based":
-        print(f"matching {args.input} to {args.reference}: rule-based EQ and compressor", file=sys.stderr)
-        result = rule_based_match(source, reference, encoder, **_excerpt_option(args))
+        if len(references) > 1:
+            raise SearchError("several references need the st-ito method (rule-based matches one)")
+        print(f"matching {args.input} to {named}: rule-based EQ and compressor", file=sys.stderr)
+        result = rule_based_match(source, references[0], encoder, **_excerpt_option(args))
         _save(args, "rule-based", result, out, params)
         return 0
     chain = load_chain(args.chain)
     options = {"seed": args.seed, "max_iter": args.max_iter, "popsize": args.popsize, "amount": args.amount,
                **_excerpt_option(args)}
-    print(f"matching {args.input} to {args.reference}: chain {chain.name} ({len(chain.parameters)} parameters), "
+    print(f"matching {args.input} to {named}: chain {chain.name} ({len(chain.parameters)} parameters), "
           f"metric {encoder.name}", file=sys.stderr)
     with _ProgressBar(disable=args.quiet) as bar:
-        result = match_audio(source, reference, chain, encoder, progress=bar.update, **options)
+        result = match_audio(source, references, chain, encoder, progress=bar.update, **options)
     if args.report is not None:
         lines = [*result.report["effects"], *attribute_lines(result.report["attributes"])]
-        draw_report(args.report, {"input": source, "result": result.audio, "reference": reference}, lines,
+        draw_report(args.report, {"input": source, "result": result.audio, "reference": references[0]}, lines,
                     overwrite=args.force)
         print(f"drew the report in {args.report}")
     _save(args, chain.name, result, out, params, chain.path)
@@ -109,7 +112,7 @@ def preset(args: argparse.Namespace) -> int:
 
 def _check_distinct(args: argparse.Namespace, out: Path, params: Path) -> None:
     """Outputs must differ from each other and from the inputs, even with --force: no user file is lost."""
-    _check_outputs(out, params, [args.input, args.reference])
+    _check_outputs(out, params, [args.input, *args.reference])
 
 
 def _check_outputs(out: Path, params: Path, inputs: list[Path]) -> None:
@@ -131,7 +134,7 @@ def _excerpt_option(args: argparse.Namespace) -> dict[str, float]:
 def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, params: Path,
           chain_file: Path | None = None) -> None:
     """Write the processed audio and the parameter file, then the summary lines."""
-    gain_db = save_match(result, chain, args.input, args.reference, out, params, overwrite=args.force,
+    gain_db = save_match(result, chain, args.input, list(args.reference), out, params, overwrite=args.force,
                          chain_file=chain_file)
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
@@ -143,9 +146,19 @@ def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, 
         print(f"  {line}")
     if result.verification:
         print(_verdict(result.verification))
+    if "references" in result.report:
+        print(_apart_line(result.report["references"]))
     if result.amount != 1.0:
         print(f"applied at amount {result.amount:g} of the found settings (both are in {params})")
     print(f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}")
+
+
+def _apart_line(references: dict) -> str:
+    """How far apart several references were, as one line."""
+    if "apart" not in references:
+        return f"{references['count']} references, mean similarity {references['similarity_to_common']:.3f} to their common style"
+    far = ", ".join(f"{g} {d:.3f}" for g, d in references["apart"].items())
+    return f"{references['count']} references matched as one style; their distance from it (0 = alike): {far}"
 
 
 def _verdict(check: dict) -> str:
@@ -187,9 +200,9 @@ class _ProgressBar:
 
 def demo(match_args: argparse.Namespace) -> int:
     """``stito demo``: ``match`` with ``match_args`` (from :func:`demo_argv`), saying what to listen to."""
-    print(f"demo: matching the example {match_args.input.name} to {match_args.reference.name}")
+    print(f"demo: matching the example {match_args.input.name} to {match_args.reference[0].name}")
     match(match_args)
-    print(f"demo: listen to {match_args.output} (processed) beside {match_args.reference} (reference); "
+    print(f"demo: listen to {match_args.output} (processed) beside {match_args.reference[0]} (reference); "
           f"the found settings are in {match_args.output.with_suffix('.json')}")
     return 0
 

@@ -75,7 +75,8 @@ def _add(sub: argparse._SubParsersAction, name: str, fn: Callable, help_text: st
 def _add_match(sub: argparse._SubParsersAction) -> None:
     p = _add(sub, "match", commands.match, "make INPUT sound like REFERENCE by searching an effect chain")
     p.add_argument("input", type=Path, help="the dry audio to process (wav, flac, aiff, ogg; mono or stereo)")
-    p.add_argument("reference", type=Path, help="a recording whose production style to match")
+    p.add_argument("reference", type=Path, nargs="+", help="a recording whose production style to match; "
+                   "several: their common style (their targets averaged)")
     p.add_argument("-c", "--chain", default="builtin", help="chain name in config/chains or a chain TOML "
                    "(default: builtin)")
     p.add_argument("-o", "--output", type=Path, help="processed audio (default: <INPUT stem>.matched.wav beside INPUT)")

@@ -117,3 +117,17 @@ def test_report_in_words_file_and_picture(work: Path, capsys: pytest.CaptureFixt
     assert _exit(_match(work, "--encoder", "attributes", "--report", str(work / "report.png"), "-o",
                         str(work / "again.wav"))) == 2  # the picture exists: --force needed
     assert "report.png: exists" in capsys.readouterr().err
+
+
+def test_several_references_on_the_command_line(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = _match(work, "-o", str(work / "two.wav"))
+    argv.insert(3, str(work / "in.wav"))  # a second reference after ref.wav
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 references" in out
+    record = json.loads((work / "two.json").read_text(encoding="utf-8"))
+    assert record["reference"] == str(work / "ref.wav")
+    assert record["references"] == [str(work / "ref.wav"), str(work / "in.wav")]
+    rule = _match(work, "--method", "rule-based", "--encoder", "attributes", "-o", str(work / "rule.wav"))
+    rule.insert(3, str(work / "in.wav"))
+    assert _exit(rule) == 2 and "several references need the st-ito method" in capsys.readouterr().err

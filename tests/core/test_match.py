@@ -420,3 +420,18 @@ def test_bad_amounts_are_refused(source: np.ndarray) -> None:
     for amount in (-0.1, 1.6, float("nan"), "1", True):
         with pytest.raises(SearchError, match="amount"):
             match(source, source, RATE, "builtin", amount=amount, **QUICK_DEFAULT)
+
+
+def test_two_identical_references_match_as_one(source: np.ndarray) -> None:
+    import pedalboard as pb
+
+    dark = pb.LowpassFilter(1500.0)(music(SECONDS, rate=RATE, seed=7), RATE)
+    one = match(source, dark, RATE, "builtin", **QUICK_DEFAULT)
+    two = match(source, [dark, dark], RATE, "builtin", **QUICK_DEFAULT)
+    np.testing.assert_array_equal(one.audio.samples, two.audio.samples)
+    assert one.parameters == two.parameters
+    assert two.report["references"]["count"] == 2
+    assert all(d == 0.0 for d in two.report["references"]["apart"].values())
+    bright = pb.HighpassFilter(1500.0)(music(SECONDS, rate=RATE, seed=8), RATE)
+    apart = match(source, [dark, bright], RATE, "builtin", **QUICK_DEFAULT).report["references"]["apart"]
+    assert apart["tone"] > 0.1

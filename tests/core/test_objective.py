@@ -121,14 +121,14 @@ def test_a_measure_that_varies_within_a_recording_counts_as_content(dry):
     varied, steady = [dry, dry.with_samples(dry.samples * gate)], [dry, dry]
     objective = AttributeObjective()
     spread = attributes.NAMES.index("level_spread_db")
-    within, target_of_varied, target_of_steady = objective.prepare(varied, steady)
+    within, target_of_varied, target_of_steady = objective.prepare([varied], steady)
     assert np.array_equal(target_of_varied, objective.target(varied))
     assert np.array_equal(target_of_steady, objective.target(steady))
     measured = attributes.measure(varied)[:, spread]
     expected = max(attributes.TOLERANCE[spread], CONTENT_SPREAD * np.std(measured))
     assert within.tolerance[spread] == pytest.approx(expected) and expected > attributes.TOLERANCE[spread]
-    assert np.array_equal(objective.prepare(steady, steady)[0].tolerance, attributes.TOLERANCE)
-    assert objective.prepare([dry], [dry])[0] is objective
+    assert np.array_equal(objective.prepare([steady], steady)[0].tolerance, attributes.TOLERANCE)
+    assert objective.prepare([[dry]], [dry])[0] is objective
     target = objective.target([dry])
     apart = target.copy()
     apart[spread] += 0.9 * expected
@@ -138,7 +138,7 @@ def test_a_measure_that_varies_within_a_recording_counts_as_content(dry):
     assert within.similarity([dry], apart)[0] < 1.0
     assert np.array_equal(within.restricted(["dynamics"], [dry], target).tolerance, within.tolerance)
     embedding = load_objective("mfcc")
-    assert embedding.prepare(varied, varied)[0] is embedding
+    assert embedding.prepare([varied], varied)[0] is embedding
 
 
 def test_width_is_measured_per_band(dry):
