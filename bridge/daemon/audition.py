@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from stito_core.audio import Audio
+from stito_core.loudness import matched_gains_db
 
 from ..codes import Code, DaemonError
 from .inputs import check_audio_file
@@ -68,16 +70,23 @@ class Audition:
         self.player = player or SoundDevicePlayer(device)
         self._lock = threading.Lock()
 
-    def play(self, path: str) -> float:
-        """Start playing the audio file at ``path``; returns its length in seconds."""
+    def play(self, path: str, matched_to: Sequence[str] = ()) -> tuple[float, float]:
+        """Start playing the audio file at ``path``; with ``matched_to`` (the other files of an A/B, ``path``
+        among them) at the integrated loudness of the quietest of them (BS.1770), so that no version wins
+        by level. Returns (its length in seconds, the gain applied in dB)."""
         if not self.enabled:
             raise DaemonError(Code.NO_AUDIO_DEVICE, "audition is off (audition.enabled = false)")
         audio = check_audio_file(path)
+        gain_db = 0.0
+        if matched_to:
+            others = [check_audio_file(other) for other in matched_to]
+            gain_db = matched_gains_db(others)[list(matched_to).index(path)]
+            audio = audio.with_samples(audio.samples * 10 ** (gain_db / 20))
         with self._lock:
             self.player.stop()
             self.player.play(audio)
-        log.info("auditioning %s (%.1f s)", path, audio.duration_s)
-        return audio.duration_s
+        log.info("auditioning %s (%.1f s, %+.1f dB for equal loudness)", path, audio.duration_s, gain_db)
+        return audio.duration_s, gain_db
 
     def stop(self) -> None:
         with self._lock:

@@ -27,6 +27,9 @@ from .osc_server import Address, RequestFailed
 
 #: Words accepted by /stito/audition for what to play.
 AUDITION_WHICH = ("input", "result", "reference")
+#: Words of /stito/audition's matched flag -> on or off (absent: on).
+MATCHED_WORDS = {"": True, "on": True, "1": True, "true": True, "matched": True, "off": False, "0": False,
+                 "false": False, "raw": False}
 #: The DAW-profile argument of /stito/match that means "push nothing".
 NO_DAW = "none"
 
@@ -120,17 +123,27 @@ class Handlers:
         _checked(job_id, lambda: self.service.push(job, daw, *self._saved(job), sender))
 
     def audition(self, sender: Address, address: str, *args: Any) -> None:
-        """``/stito/audition job-id which`` (input, result or reference) -> ``/stito/playing job-id which seconds``."""
+        """``/stito/audition job-id which [matched]`` (input, result or reference; matched: on by default,
+        "off" or 0 plays the file as it is) -> ``/stito/playing job-id which seconds gain-dB``. Matched,
+        the three play at one integrated loudness (that of the quietest), so a louder version cannot win."""
         job_id = args[0] if args and isinstance(args[0], str) else ""
-        _, which = _checked(job_id, lambda: strings(address, args, ["job id", "which (input, result, reference)"]))
+        args = [*args[:2], *(str(a) if isinstance(a, (int, bool)) else a for a in args[2:])]
+        _, which, matched = _checked(job_id, lambda: strings(address, args, ["job id", "which (input, result, "
+                                                                             "reference)"], ["matched"]))
         if which not in AUDITION_WHICH:
             _fail(job_id, Code.BAD_ARGUMENT, f"{address}: which must be one of {', '.join(AUDITION_WHICH)}, got {which!r}")
+        if matched.lower() not in MATCHED_WORDS:
+            _fail(job_id, Code.BAD_ARGUMENT, f"{address}: matched must be one of {', '.join(MATCHED_WORDS)}, "
+                  f"got {matched!r}")
         job = _checked(job_id, lambda: self.service.queue.get(job_id))
         if which == "result" and job.state is not JobState.DONE:
             _fail(job_id, Code.NOTHING_TO_PLAY, f"job '{job_id}' has no result yet ({job.state})")
-        path = {"input": job.spec.input, "result": job.spec.output, "reference": job.spec.reference}[which]
-        seconds = _checked(job_id, lambda: self.service.audition.play(path))
-        self._send(sender, "/stito/playing", job_id, which, float(seconds))
+        paths = {"input": job.spec.input, "reference": job.spec.reference}
+        if job.state is JobState.DONE:
+            paths["result"] = job.spec.output
+        together = list(paths.values()) if MATCHED_WORDS[matched.lower()] else []
+        seconds, gain_db = _checked(job_id, lambda: self.service.audition.play(paths[which], together))
+        self._send(sender, "/stito/playing", job_id, which, float(seconds), float(gain_db))
 
     def audition_stop(self, sender: Address, address: str, *args: Any) -> None:
         """``/stito/audition/stop`` -> ``/stito/stopped``."""

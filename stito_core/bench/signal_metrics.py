@@ -17,6 +17,7 @@ from scipy import signal
 
 from ..audio import Audio
 from ..audio_io import resample
+from ..loudness import integrated_lufs
 from ..spectra import THIRD_OCTAVES_HZ, band_levels, stft_magnitudes
 
 __all__ = ["THIRD_OCTAVES_HZ", "band_levels", "compare"]
@@ -25,9 +26,6 @@ __all__ = ["THIRD_OCTAVES_HZ", "band_levels", "compare"]
 STFT_SIZES = (512, 1024, 2048)
 #: Floor of STFT magnitudes before the logarithm (linear amplitude, full scale 1.0).
 MAG_FLOOR = 1e-7
-#: BS.1770 gating: block and hop (seconds), absolute gate (LUFS), relative gate (LU below the
-#: ungated-by-relative level), and the -0.691 dB offset of the loudness formula.
-BLOCK_S, BLOCK_HOP_S, ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU, LUFS_OFFSET = 0.4, 0.1, -70.0, -10.0, -0.691
 #: FFT size (frames) of the spectral-centroid analysis.
 CENTROID_FFT = 2048
 #: Modulation spectrum: frame and hop (s) of the RMS envelope, centres (Hz) of the octave bands it is
@@ -61,47 +59,10 @@ def multi_resolution_stft(estimate: Audio, target: Audio) -> float:
     return float(total / len(STFT_SIZES))
 
 
-def k_weighting(sample_rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The two BS.1770 K-weighting biquads as (b, a) at ``sample_rate`` Hz: a +4 dB high shelf
-    (head effect, about 1.7 kHz) and a second-order high-pass at about 38 Hz (RLB). At 48 kHz these
-    are the coefficients printed in the standard."""
-    k = np.tan(np.pi * 1681.9744509555319 / sample_rate)
-    q, vh = 0.7071752369554193, 10 ** (3.99984385397 / 20)
-    vb = vh**0.4996667741545416
-    a0 = 1 + k / q + k * k
-    shelf = (np.array([vh + vb * k / q + k * k, 2 * (k * k - vh), vh - vb * k / q + k * k]) / a0,
-             np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]))
-    k, q = np.tan(np.pi * 38.13547087613982 / sample_rate), 0.5003270373253953
-    a0 = 1 + k / q + k * k
-    highpass = (np.array([1.0, -2.0, 1.0]), np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]))
-    return [shelf, highpass]
-
-
-def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
-    """BS.1770-4 integrated loudness in LUFS of (channels, frames) audio at ``sample_rate`` Hz:
-    K-weighting, mean square per 400 ms block (75 % overlap) summed over channels (weight 1 each), an
-    absolute gate at -70 LUFS and a relative gate 10 LU below the level of the blocks that pass it.
-    Audio shorter than one block is one block; silence gives -inf."""
-    weighted = samples.astype(np.float64)
-    for b, a in k_weighting(sample_rate):
-        weighted = signal.lfilter(b, a, weighted, axis=-1)
-    block, hop = round(BLOCK_S * sample_rate), round(BLOCK_HOP_S * sample_rate)
-    if weighted.shape[1] < block:
-        power = np.mean(weighted**2, axis=-1).sum(keepdims=True)
-    else:
-        power = np.mean(sliding_window_view(weighted, block, axis=-1)[:, ::hop] ** 2, axis=-1).sum(axis=0)
-    gated = power[LUFS_OFFSET + 10 * np.log10(power + 1e-300) > ABSOLUTE_GATE_LUFS]
-    if gated.size == 0:
-        return float("-inf")
-    relative = LUFS_OFFSET + 10 * np.log10(gated.mean()) + RELATIVE_GATE_LU
-    gated = gated[LUFS_OFFSET + 10 * np.log10(gated) > relative]
-    return float(LUFS_OFFSET + 10 * np.log10(gated.mean()))
-
-
 def loudness_difference(estimate: Audio, target: Audio) -> float:
     """Integrated loudness of the estimate minus the target's, in LU (positive: the estimate is louder)."""
     a, b, rate = _pair(estimate, target)
-    return integrated_loudness(a, rate) - integrated_loudness(b, rate)
+    return integrated_lufs(a, rate) - integrated_lufs(b, rate)
 
 
 def spectral_centroid(samples: np.ndarray, sample_rate: int) -> float:

@@ -216,6 +216,32 @@ def test_audition_plays_input_result_and_reference(daemon, files):
     assert len(service.player.played) >= 3
 
 
+def test_audition_is_loudness_matched_unless_asked_not_to(daemon, files):
+    """Matched (the default) the input, result and reference play within 0.5 LU of each other, none raised;
+    "off" plays the file as it is; a flag that is no flag gets an error."""
+    from stito_core.loudness import integrated_lufs
+
+    service, client = daemon
+    inp, ref, chain = files
+    client.send("/stito/match", str(inp), str(ref), str(chain), "ab")
+    client.wait_for("/stito/done")
+    levels, gains = [], []
+    for which in ("input", "result", "reference"):
+        reply = client.ask("/stito/audition", "ab", which, reply="/stito/playing")
+        gains.append(reply.args[3])
+        played = service.player.played[-1]
+        levels.append(integrated_lufs(played.samples, played.sample_rate))
+    assert max(levels) - min(levels) < 0.5 and all(g <= 1e-9 for g in gains)
+    assert min(gains) < -1.0, gains  # the files differ in loudness: matching moved one
+    raw = client.ask("/stito/audition", "ab", "reference", "off", reply="/stito/playing")
+    assert raw.args[3] == 0.0
+    played = service.player.played[-1]
+    assert integrated_lufs(played.samples, played.sample_rate) == pytest.approx(levels[2] - gains[2], abs=0.01)
+    assert client.ask("/stito/audition", "ab", "input", 0, reply="/stito/playing").args[3] == 0.0
+    client.send("/stito/audition", "ab", "input", "loud")
+    assert error_of(client, "ab").args[2] == Code.BAD_ARGUMENT
+
+
 def test_audition_without_audio_device_answers_an_error(tmp_path, encoder, files, monkeypatch):
     inp, ref, chain = files
     sd = pytest.importorskip("sounddevice")
