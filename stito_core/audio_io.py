@@ -35,6 +35,14 @@ _SHORTFALL = re.compile(r"^\s*(?P<chunk>[^:\n]+?)\s*:\s*(?P<declared>\d+) \(shou
 # Sizes from here up are "length unknown" placeholders written by streaming encoders, not truncation.
 _PLACEHOLDER_BYTES = 0x7FFFF000
 _FORMAT_ALIASES = {"AIF": "AIFF"}
+#: Extensions taken as audio files in a folder (lower case, without the dot).
+AUDIO_EXTENSIONS = frozenset({"wav", "wave", "flac", "aif", "aiff", "aifc", "ogg", "oga", "mp3", "w64", "rf64",
+                              "caf"})
+
+
+def is_audio_name(path: Path) -> bool:
+    """Whether ``path`` is named as an audio file (by extension; hidden files are not)."""
+    return not path.name.startswith(".") and path.suffix.lower().lstrip(".") in AUDIO_EXTENSIONS
 
 
 def read_audio(path: str | Path, sample_rate: int | None = None) -> Audio:

@@ -10,6 +10,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from . import batch
+
 from stito_core import load_chain
 from stito_core.objective import AttributeObjective, load_objective
 from stito_core.bench import TASKS
@@ -31,7 +33,11 @@ BENCH_TASKS = [*TASKS, "daemon-soak", "all"]
 
 def match(args: argparse.Namespace) -> int:
     """``stito match``: check every input and output path, search (or fit the rule-based baseline), then
-    write audio and parameters."""
+    write audio and parameters. A folder as INPUT matches each stem in it (:mod:`.batch`)."""
+    if args.input.is_dir():
+        return batch.match_folder(args, _objective(args))
+    if args.shared:
+        raise SearchError("--shared is for a folder of stems as INPUT")
     out = args.output or args.input.with_name(f"{args.input.stem}.matched.wav")
     params = args.params or out.with_suffix(".json")
     _check_distinct(args, out, params)

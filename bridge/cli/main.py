@@ -74,7 +74,9 @@ def _add(sub: argparse._SubParsersAction, name: str, fn: Callable, help_text: st
 
 def _add_match(sub: argparse._SubParsersAction) -> None:
     p = _add(sub, "match", commands.match, "make INPUT sound like REFERENCE by searching an effect chain")
-    p.add_argument("input", type=Path, help="the dry audio to process (wav, flac, aiff, ogg; mono or stereo)")
+    p.add_argument("input", type=Path, help="the dry audio to process (wav, flac, aiff, ogg; mono or stereo), or a "
+                   "folder of stems: each is matched (results in -o FOLDER, default STEMS/matched/; a rerun "
+                   "skips the stems already done)")
     p.add_argument("reference", type=Path, nargs="+", help="a recording whose production style to match; "
                    "several: their common style (their targets averaged)")
     p.add_argument("-c", "--chain", default="builtin", help="chain name in config/chains or a chain TOML "
@@ -103,6 +105,8 @@ def _add_match(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--match", type=_groups, default=None, metavar="GROUPS",
                    help=f"which attributes count, comma-separated from {','.join(GROUPS)} (default: all); "
                    "effects that serve none of them stay neutral (attributes metric only)")
+    p.add_argument("--shared", action="store_true", help="with a stem folder: one search of the stems' mix, "
+                   "its setting applied to every stem (default: a search per stem)")
     p.add_argument("--report", type=Path, metavar="FILE.png", help="also draw the report: the average spectra "
                    "of input, result and reference and their level over time, with what changed (a PNG)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
@@ -266,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
         return 0
     except KeyboardInterrupt:
-        return _fail("interrupted; no output was written", 130)
+        return _fail("interrupted; no file was left half-written", 130)
     except Exception as exc:  # the last guard: a user never sees a traceback
         return _fail(f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); "
                      "please report it", 1)

@@ -22,7 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from stito_core.audio_io import write_text_atomic
+from stito_core.audio_io import is_audio_name, write_text_atomic
 from stito_core.errors import StitoError
 
 from ..codes import Code, DaemonError
@@ -34,8 +34,6 @@ log = logging.getLogger("stito.daemon.watch")
 
 #: The folder, inside each watched folder, that receives results.
 RESULTS = "matched"
-#: Extensions taken as audio bounces (lower case, without the dot).
-AUDIO_EXTENSIONS = {"wav", "wave", "flac", "aif", "aiff", "aifc", "ogg", "oga", "mp3", "w64", "rf64", "caf"}
 
 
 @dataclass
@@ -119,8 +117,7 @@ class Watchers:
 
     def _is_bounce(self, path: Path) -> bool:
         name = path.name
-        return (not name.startswith(".") and path.suffix.lower().lstrip(".") in AUDIO_EXTENSIONS
-                and not name.lower().startswith("reference.") and path.is_file())
+        return is_audio_name(path) and not name.lower().startswith("reference.") and path.is_file()
 
     # --- checking for stability -----------------------------------------------------------------
     def _check_loop(self) -> None:
@@ -212,8 +209,7 @@ def _signature(path: Path) -> tuple[int, int] | None:
 def _results(source: Path) -> tuple[Path, Path, Path]:
     """``matched/<name>.wav``, ``.json`` and ``.error.txt`` for a bounce; ``<name>`` is the stem, or the
     whole file name when another bounce in the folder has the same stem (take.wav and take.flac)."""
-    siblings = [p for p in source.parent.glob(f"{source.stem}.*") if p != source
-                and p.suffix.lower().lstrip(".") in AUDIO_EXTENSIONS]
+    siblings = [p for p in source.parent.glob(f"{source.stem}.*") if p != source and is_audio_name(p)]
     name = source.name if siblings else source.stem
     folder = source.parent / RESULTS
     return folder / f"{name}.wav", folder / f"{name}.json", folder / f"{name}.error.txt"

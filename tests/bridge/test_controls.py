@@ -131,3 +131,63 @@ def test_several_references_on_the_command_line(work: Path, capsys: pytest.Captu
     rule = _match(work, "--method", "rule-based", "--encoder", "attributes", "-o", str(work / "rule.wav"))
     rule.insert(3, str(work / "in.wav"))
     assert _exit(rule) == 2 and "several references need the st-ito method" in capsys.readouterr().err
+
+
+def _stems(work: Path, names: tuple[str, ...] = ("bass.wav", "drums.wav", "vox.wav")) -> Path:
+    from tests.helpers import music, write
+
+    folder = work / "stems"
+    folder.mkdir()
+    for seed, name in enumerate(names, 3):
+        write(folder / name, music(2.0, rate=RATE, seed=seed), RATE)
+    return folder
+
+
+def _batch(work: Path, folder: Path, *extra: str) -> list[str]:
+    argv = _match(work, *extra)
+    argv[1] = str(folder)
+    return argv
+
+
+def test_a_stem_folder_interrupted_and_restarted_redoes_nothing(work: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.cli import batch
+
+    folder = _stems(work)
+    real, calls = batch.match_audio, []
+
+    def interrupted(source, *args, **kwargs):
+        calls.append(source.frames)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "match_audio", interrupted)
+    assert _exit(_batch(work, folder)) == 130
+    results = folder / "matched"
+    assert sorted(p.name for p in results.iterdir()) == ["bass.matched.json", "bass.matched.wav"]  # no temporaries
+    first = (results / "bass.matched.wav").stat().st_mtime_ns
+    monkeypatch.setattr(batch, "match_audio", real)
+    capsys.readouterr()
+    assert main(_batch(work, folder)) == 0
+    out = capsys.readouterr().out
+    assert "bass.wav" in out and "already matched" in out and "3 of 3 stems matched" in out
+    assert (results / "bass.matched.wav").stat().st_mtime_ns == first
+    assert {p.name for p in results.iterdir()} == {f"{s}.matched.{x}" for s in ("bass", "drums", "vox")
+                                                   for x in ("wav", "json")}
+
+
+def test_a_shared_setting_and_bad_stems(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _stems(work, ("a.wav", "b.wav"))
+    (folder / "broken.wav").write_text("not audio", encoding="utf-8")
+    assert _exit(_batch(work, folder, "--shared", "-o", str(work / "out"))) == 1
+    out = capsys.readouterr().out
+    assert "broken.wav" in out and "failed" in out and "2 of 3 stems matched" in out
+    a, b = (json.loads((work / "out" / f"{s}.matched.json").read_text(encoding="utf-8")) for s in ("a", "b"))
+    assert a["parameters"] == b["parameters"]  # one setting for both
+    assert (work / "out" / "broken.error.txt").read_text(encoding="utf-8").strip()
+    empty = work / "empty"
+    empty.mkdir()
+    assert _exit(_batch(work, empty)) == 2
+    assert "no audio files to match" in capsys.readouterr().err
+    assert _exit(_match(work, "--shared")) == 2
