@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,12 @@ class SavedMatch:
         return self.chain.describe(*self.at(amount))
 
 
-def load_saved(path: Path) -> SavedMatch:
-    """The match saved in the parameter file (or preset) ``path``; its chain is loaded again from the
-    record's ``chain_file`` (else the shipped chain of its ``chain`` name), and its found rows must be that
-    chain's parameters in order."""
+def load_saved(path: Path, load: Callable[[str], Chain] = load_chain) -> SavedMatch:
+    """The match saved in the parameter file (or preset) ``path``; its chain is loaded again by ``load``
+    (the daemon's loads only from the allowed places) from the record's ``chain_file``, else by its
+    ``chain`` name, and its found rows must be that chain's parameters in order."""
     record = _record(path)
-    chain = _chain_of(path, record)
+    chain = _chain_of(path, record, load)
     rows = record.get("found") or record.get("parameters")
     keys = [f"{row.get('effect')}.{row.get('name')}" if isinstance(row, dict) else "?" for row in rows or []]
     expected = [p.key for p in chain.parameters]
@@ -90,12 +91,12 @@ def _record(path: Path) -> dict[str, Any]:
     return record
 
 
-def _chain_of(path: Path, record: dict[str, Any]) -> Chain:
+def _chain_of(path: Path, record: dict[str, Any], load: Callable[[str], Chain]) -> Chain:
     """The saved match's chain: its ``chain_file`` when that still exists, else the shipped chain by name."""
     source = record.get("chain_file")
     name = source if isinstance(source, str) and Path(source).is_file() else str(record["chain"])
     try:
-        return load_chain(name)
+        return load(name)
     except ChainError as exc:
         raise SavedMatchError(f"{path}: its chain cannot be loaded: {exc}") from None
 

@@ -17,6 +17,9 @@ from typing import Any
 
 from stito_core import __version__
 from stito_core.chain import Chain
+from stito_core.errors import StitoError
+from stito_core.match import MAX_AMOUNT, check_amount
+from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
 from .context import Daemon
@@ -60,7 +63,7 @@ class Handlers:
         return {"/stito/ping": self.ping, "/stito/match": self.match, "/stito/cancel": self.cancel,
                 "/stito/status": self.status, "/stito/info": self.info, "/stito/profiles": self.profiles,
                 "/stito/push": self.push, "/stito/audition": self.audition,
-                "/stito/audition/stop": self.audition_stop}
+                "/stito/audition/stop": self.audition_stop, "/stito/apply": self.apply}
 
     def _send(self, to: Address, address: str, *args: Any) -> None:
         self.service.endpoint.send(to, address, *args)
@@ -76,6 +79,13 @@ class Handlers:
         sends the rest."""
         given_id = args[3] if len(args) > 3 and isinstance(args[3], str) else ""
         _checked(given_id, lambda: self._accept(sender, address, args))
+
+    def apply(self, sender: Address, address: str, *args: Any) -> None:
+        """``/stito/apply match-file input [amount] [job-id] [daw]``: a saved match (a parameter file the
+        daemon may read) rendered onto the input, no search -> ``/stito/accepted``, then ``/stito/done job-id
+        output params similarity`` (the saved similarity at amount 1, else -1) and the push-back."""
+        given_id = args[3] if len(args) > 3 and isinstance(args[3], str) else ""
+        _checked(given_id, lambda: self._accept_apply(sender, address, args))
 
     def cancel(self, sender: Address, address: str, *args: Any) -> None:
         """``/stito/cancel job-id`` -> ``/stito/cancelled job-id`` once the job has stopped."""
@@ -155,8 +165,9 @@ class Handlers:
         """The default handler: every other address."""
         _fail("", Code.UNKNOWN_ADDRESS, f"unknown address {address}; valid: {', '.join(self.routes())}")
 
-    # --- /stito/match ---------------------------------------------------------------------------
+    # --- /stito/match and /stito/apply ----------------------------------------------------------
     def _accept(self, sender: Address, address: str, args: Sequence[Any]) -> Job:
+        args, amount = _amount_argument(address, args, 5)
         inp, ref, chain_name, job_id, daw = strings(address, args, ["input path", "reference path"],
                                                     ["chain", "job id", "DAW profile"])
         job_id = check_job_id(job_id) if job_id else new_job_id()
@@ -171,7 +182,29 @@ class Handlers:
         with self._naming:
             output, params = self._outputs(Path(inp), job_id)
             spec = JobSpec(inp, ref, chain_name or "builtin", str(output), str(params), "osc", daw, sender,
-                           search=dict(self.config.search))
+                           search=dict(self.config.search), amount=amount)
+            return self.service.queue.submit(job_id, spec, lambda job: self._send(sender, "/stito/accepted", job.id))
+
+    def _accept_apply(self, sender: Address, address: str, args: Sequence[Any]) -> Job:
+        args, amount = _amount_argument(address, args, 2)
+        saved_file, inp, job_id, daw = strings(address, args, ["match file", "input path"], ["job id", "DAW profile"])
+        job_id = check_job_id(job_id) if job_id else new_job_id()
+        saved_file, inp = os.path.abspath(saved_file), os.path.abspath(inp)
+        self.config.check_allowed(saved_file, "match file")
+        self.config.check_allowed(inp, "input")
+        check_audio_file(inp, self.config.jobs["max_duration_s"])
+        try:  # read and check now (its chain from the allowed places only), so a bad file is refused at once
+            saved = load_saved(Path(saved_file), load=self.config.chain)
+        except DaemonError:
+            raise
+        except StitoError as exc:
+            raise DaemonError(Code.BAD_ARGUMENT, str(exc)) from None
+        chain = str(saved.chain.path or saved.chain.name)
+        daw = self._check_daw(daw, saved.chain)
+        with self._naming:
+            output, params = self._outputs(Path(inp), job_id, "applied")
+            spec = JobSpec(inp, str(saved.record.get("reference", "")), chain, str(output), str(params), "osc", daw,
+                           sender, apply=saved_file, amount=amount)
             return self.service.queue.submit(job_id, spec, lambda job: self._send(sender, "/stito/accepted", job.id))
 
     def _check_daw(self, daw: str, chain: Chain) -> str | None:
@@ -191,19 +224,19 @@ class Handlers:
             raise DaemonError(Code.NO_MAPPING, f"DAW profile '{name}' maps no parameter of chain '{chain.name}'")
         return name
 
-    def _outputs(self, source: Path, job_id: str) -> tuple[Path, Path]:
-        """``<stem>.matched.wav`` and ``.json`` in ``jobs.output_folder`` (default: beside the input); when
-        those exist or belong to another job, ``<stem>.matched-<job-id>.*``."""
+    def _outputs(self, source: Path, job_id: str, kind: str = "matched") -> tuple[Path, Path]:
+        """``<stem>.<kind>.wav`` and ``.json`` in ``jobs.output_folder`` (default: beside the input); when
+        those exist or belong to another job, ``<stem>.<kind>-<job-id>.*``."""
         folder = self.config.jobs["output_folder"] or source.parent
         if not os.access(folder, os.W_OK):
             raise DaemonError(Code.OUTPUT_NOT_WRITABLE, f"{folder}: cannot write the results there; check the "
                               "folder's permissions or set jobs.output_folder")
         taken = {j.spec.output for j in self.service.queue.unfinished()}
-        for base in (f"{source.stem}.matched", f"{source.stem}.matched-{job_id}"):
+        for base in (f"{source.stem}.{kind}", f"{source.stem}.{kind}-{job_id}"):
             output, params = folder / f"{base}.wav", folder / f"{base}.json"
             if str(output) not in taken and not output.exists() and not params.exists():
                 return output, params
-        raise DaemonError(Code.OUTPUT_NOT_WRITABLE, f"{folder / source.stem}.matched-{job_id}.wav exists; "
+        raise DaemonError(Code.OUTPUT_NOT_WRITABLE, f"{folder / source.stem}.{kind}-{job_id}.wav exists; "
                           "give another job id")
 
     # --- helpers --------------------------------------------------------------------------------
@@ -221,6 +254,21 @@ class Handlers:
             raise RequestFailed(job.id, DaemonError(Code.NOTHING_TO_PLAY, f"{job.spec.params}: cannot read the "
                                                     f"parameters ({exc})")) from None
         return _checked(job.id, lambda: self.config.chain(job.spec.chain)), rows
+
+
+def _amount_argument(address: str, args: Sequence[Any], at: int) -> tuple[list[Any], float]:
+    """``args`` without the optional amount at position ``at`` (a number, or a string of one; absent or
+    "" is 1), and that amount checked to 0-``MAX_AMOUNT``."""
+    args = list(args)
+    if len(args) <= at:
+        return args, 1.0
+    value = args.pop(at)
+    try:
+        return args, check_amount(float(value) if isinstance(value, str) and value.strip() else
+                                  1.0 if value == "" else value)
+    except (ValueError, StitoError):
+        raise DaemonError(Code.BAD_ARGUMENT, f"{address}: amount must be a number from 0 to {MAX_AMOUNT:g}, "
+                          f"got {value!r}") from None
 
 
 def _checked(job_id: str, action: Any) -> Any:

@@ -49,6 +49,8 @@ class JobSpec:
     reply_to: tuple[str, int] | None = None  #: where progress, done and errors are sent (None: nowhere)
     error_file: str | None = None  #: watch jobs: where a failure's reason is written
     search: dict[str, Any] = field(default_factory=dict)  #: search options for the engine
+    apply: str | None = None  #: a saved match (parameter file) rendered onto ``input`` instead of a search
+    amount: float = 1.0  #: how far toward the found (or saved) setting, 0-1.5
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> JobSpec:

@@ -16,7 +16,8 @@ from typing import Any
 from stito_core.audio_io import write_text_atomic
 from stito_core.errors import AudioError, CancelledError, StitoError
 from stito_core.match import MatchResult, Progress, match_audio
-from stito_core.param_file import save_match
+from stito_core.param_file import save_applied, save_match
+from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
 from .context import Daemon
@@ -79,8 +80,11 @@ class JobRun:
         job, spec = self.job, self.job.spec
         log.info("job %s: matching %s to %s (chain %s)", job.id, spec.input, spec.reference, spec.chain)
         try:
-            result, chain = self._search()
-            self._save(result, chain)
+            if spec.apply:
+                self._apply()
+            else:
+                result, chain = self._search()
+                self._save(result, chain)
         except CancelledError:
             self._stopped()
         except DaemonError as exc:
@@ -97,8 +101,23 @@ class JobRun:
         source, reference = check_audio_file(spec.input, limit), check_audio_file(spec.reference, limit)
         chain = self.service.config.chain(spec.chain)
         result = match_audio(source, reference, chain, self.service.encoder, progress=self._progress,
-                             cancelled=self._cancelled, **spec.search)
+                             cancelled=self._cancelled, amount=spec.amount, **spec.search)
         return result, chain
+
+    def _apply(self) -> None:
+        """``/stito/apply``: the saved match rendered onto the input at the job's amount, no search; its
+        chain is loaded from the allowed places only."""
+        spec = self.job.spec
+        _remove_stale_temporaries(spec)
+        source = check_audio_file(spec.input, self.service.config.jobs["max_duration_s"])
+        saved = load_saved(Path(spec.apply), load=self.service.config.chain)
+        if self._cancelled():
+            raise CancelledError("apply cancelled before its render")
+        audio = saved.render(source.stereo(), spec.amount)
+        log.debug("job %s: writing %s and %s", self.job.id, spec.output, spec.params)
+        save_applied(saved, audio, spec.amount, spec.input, Path(spec.output), Path(spec.params), overwrite=True)
+        similarity = float(saved.record.get("similarity_after", -1.0)) if spec.amount == 1.0 else -1.0
+        self._finished(saved.chain, saved.describe(spec.amount), similarity, f"applied {spec.apply}")
 
     def _progress(self, progress: Progress) -> None:
         """A generation goes out as ``/stito/progress``; the final render's blocks are only logged."""
@@ -118,19 +137,23 @@ class JobRun:
         log.debug("job %s: writing %s and %s", job.id, spec.output, spec.params)
         save_match(result, chain.name, spec.input, spec.reference, Path(spec.output), Path(spec.params),
                    overwrite=True, chain_file=chain.path)
+        self._finished(chain, result.parameters, float(result.similarity_after),
+                       f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}")
+
+    def _finished(self, chain: Any, rows: list[dict[str, Any]], similarity: float, what: str) -> None:
+        """The results are written: the journal, ``/stito/done``, then the push-back of ``rows``."""
+        spec, job = self.job.spec, self.job
         if spec.error_file:
             Path(spec.error_file).unlink(missing_ok=True)
-        similarity = float(result.similarity_after)
         self.service.queue.finish(job, JobState.DONE, similarity=round(similarity, 6), output=spec.output,
                                   params=spec.params)
         self.service.endpoint.send(self.reply, "/stito/done", job.id, spec.output, spec.params, similarity)
         if job.cancelled_by is not None:  # the cancel came while the results were being written
             self.service.endpoint.error(job.cancelled_by, job.id, f"job '{job.id}' finished before it could be "
                                         "cancelled", Code.JOB_FINISHED)
-        log.info("job %s: done, similarity %.3f -> %.3f, wrote %s", job.id, result.similarity_before,
-                 similarity, spec.output)
+        log.info("job %s: done, %s, wrote %s", job.id, what, spec.output)
         if spec.daw:
-            self._push(chain, result.parameters)
+            self._push(chain, rows)
 
     def _push(self, chain: Any, rows: list[dict[str, Any]]) -> None:
         """Push-back after done: a failure is reported, never turns the done job into a failed one."""

@@ -216,6 +216,30 @@ def test_audition_plays_input_result_and_reference(daemon, files):
     assert len(service.player.played) >= 3
 
 
+def test_apply_renders_a_saved_match_and_match_takes_an_amount(daemon, files, tmp_path):
+    """/stito/match at amount 0 returns the input with every effect off; /stito/apply renders a done job's
+    parameter file onto the input at half the amount, without a search; bad apply requests are refused."""
+    service, client = daemon
+    inp, ref, chain = files
+    client.send("/stito/match", str(inp), str(ref), str(chain), "full")
+    done = client.wait_for("/stito/done")[0].args
+    client.send("/stito/match", str(inp), str(ref), str(chain), "off", "none", 0.0)
+    off = client.wait_for(lambda m: m.address == "/stito/done" and m.args[0] == "off")[0].args
+    assert not any(r["enabled"] for r in json.loads(Path(off[2]).read_text(encoding="utf-8"))["parameters"])
+    client.send("/stito/apply", done[2], str(inp), "0.5", "half")
+    applied = client.wait_for(lambda m: m.address == "/stito/done" and m.args[0] == "half")[0].args
+    record = json.loads(Path(applied[2]).read_text(encoding="utf-8"))
+    assert applied[1].endswith("input.applied.wav") and Path(applied[1]).is_file()
+    assert record["amount"] == 0.5 and record["applied_from"] == done[2] and applied[3] == -1.0
+    (tmp_path / "junk.json").write_text("{", encoding="utf-8")
+    client.send("/stito/apply", str(tmp_path / "junk.json"), str(inp), 1.0, "junk")
+    assert error_of(client, "junk").args[2] == Code.BAD_ARGUMENT
+    client.send("/stito/apply", done[2], str(inp), 3.0, "loud")
+    assert error_of(client, "loud").args[2] == Code.BAD_ARGUMENT
+    client.send("/stito/match", str(inp), str(ref), str(chain), "much", "none", "2")
+    assert error_of(client, "much").args[2] == Code.BAD_ARGUMENT
+
+
 def test_audition_is_loudness_matched_unless_asked_not_to(daemon, files):
     """Matched (the default) the input, result and reference play within 0.5 LU of each other, none raised;
     "off" plays the file as it is; a flag that is no flag gets an error."""
