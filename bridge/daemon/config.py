@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stito_core.chain import Chain
+from stito_core.saved import load_saved
 from stito_core.chains import chain_names, load_chain
 from stito_core.objective import DEFAULT_METRIC
 from stito_core.errors import ChainError, NotAllowedError, StitoError
@@ -101,6 +102,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "reference": Key("path", None, "reference audio (default: a file named reference.* in the folder)"),
         "chain": Key(str, "builtin", "chain name in config/chains or a chain TOML"),
         "daw": Key(str, None, "DAW profile that receives the found parameters"),
+        "apply": Key("path", None, "a saved match (a parameter file or preset written by stito) rendered onto "
+                     "every bounce instead of a search; its own chain is used"),
+        "amount": Key(float, 1.0, "how far toward the found (or applied) settings, 0 (untouched) to 1.5", 0.0, 1.5),
         "settle_s": Key(float, 2.0, "a bounce is taken once its size and time stayed unchanged this long, s",
                         0.05, 3600),
         "give_up_s": Key(float, 20.0, "a file unchanged this long that still is not usable audio gets "
@@ -119,6 +123,8 @@ class WatchConfig:
     reference: Path | None
     chain: str
     daw: str | None
+    apply: Path | None
+    amount: float
     settle_s: float
     give_up_s: float
 
@@ -310,6 +316,8 @@ def _cross_checks(sections: dict[str, dict[str, Any]], watch: list[WatchConfig],
         if w.reference is not None:
             _check_reference(f"{where}/reference", w.reference, errors)
         chain = _check_chain(f"{where}/chain", w.chain, errors)
+        if w.apply is not None:
+            chain = _check_saved(f"{where}/apply", w.apply, errors)
         if _check_profile(f"{where}/daw", w.daw, profiles, errors) and chain and not profiles[w.daw].maps(chain.name):
             errors.append(f"{where}/daw: DAW profile '{w.daw}' maps no parameter of chain '{chain.name}'; add "
                           f"[chains.{chain.name}] to {profiles[w.daw].path}")
@@ -329,6 +337,15 @@ def _check_reference(where: str, path: Path, errors: list[str]) -> None:
         check_audio_file(path)
     except DaemonError as exc:
         errors.append(f"{where}: {exc}")
+
+
+def _check_saved(where: str, path: Path, errors: list[str]) -> Chain | None:
+    """The chain of the saved match at ``path`` when it loads and fits it, else an error line."""
+    try:
+        return load_saved(path).chain
+    except StitoError as exc:
+        errors.append(f"{where}: {exc}")
+        return None
 
 
 def _check_chain(where: str, name: str | None, errors: list[str]) -> Chain | None:

@@ -181,9 +181,12 @@ class Watchers:
     def _spec(self, path: Path, watch: WatchConfig) -> JobSpec:
         output, params, error_file = _results(path)
         output.parent.mkdir(exist_ok=True)
+        if watch.apply is not None:  # a saved match onto every bounce: no reference, no search
+            return JobSpec(str(path), "", watch.chain, str(output), str(params), "watch", watch.daw, None,
+                           str(error_file), apply=str(watch.apply), amount=watch.amount)
         reference = watch.reference or _folder_reference(path.parent)
         return JobSpec(str(path), str(reference), watch.chain, str(output), str(params), "watch", watch.daw,
-                       None, str(error_file), dict(self.search))
+                       None, str(error_file), dict(self.search), amount=watch.amount)
 
 
 class _Events(FileSystemEventHandler):

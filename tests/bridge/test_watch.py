@@ -151,3 +151,32 @@ def test_a_new_bounce_under_the_same_name_is_matched_again(tmp_path, folder, enc
     assert first["input"] == second["input"] == str(bounce)
     assert len(jobs_for(tmp_path / "state", bounce)) == 2
     client.close()
+
+
+def test_a_watch_folder_can_apply_a_saved_match_instead_of_searching(tmp_path, folder, encoder):
+    """``apply`` names a saved match: each bounce gets its settings at ``amount``, without a search (no
+    progress), and the folder needs no reference; a broken saved match is a configuration error."""
+    from stito_core.chains import load_chain
+    from stito_core.saved import load_saved
+
+    from bridge.daemon.config import ConfigError
+    from bridge.cli.main import main
+
+    src = write(tmp_path / "src.wav", music(1.5, RATE, seed=1), RATE)
+    assert main(["match", str(src), str(folder / "reference.wav"), "-c", str(tiny_chain(tmp_path)), "--encoder",
+                 "mfcc", "--popsize", "8", "--max-iter", "2", "--quiet"]) == 0
+    saved_file = tmp_path / "src.matched.json"
+    (folder / "reference.wav").unlink()
+    client = Client()
+    with Service(watch_config(tmp_path, folder, client.port, apply=str(saved_file), amount=0.5), encoder=encoder):
+        (folder / "take.wav").write_bytes(wav_bytes())
+        done = client.wait_for("/stito/done")[0]
+    assert client.of("/stito/progress") == []
+    record = json.loads(Path(done.args[2]).read_text(encoding="utf-8"))
+    assert record["amount"] == 0.5 and record["applied_from"] == str(saved_file)
+    assert record["parameters"] == load_saved(saved_file).describe(0.5)
+    assert load_chain(str(tiny_chain(tmp_path))).name == record["chain"]
+    (tmp_path / "junk.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"watch\[1\]/apply: .*junk.json: not a stito parameter file"):
+        watch_config(tmp_path, folder, client.port, apply=str(tmp_path / "junk.json"))
+    client.close()
