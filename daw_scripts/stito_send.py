@@ -3,14 +3,16 @@
 
     python3 stito_send.py match INPUT REFERENCE [--chain zam] [--job ID] [--profile none]
                           [--via osc|cli] [--status FILE] [--host 127.0.0.1] [--port 9700]
+    python3 stito_send.py apply MATCH.json INPUT [--amount 0.5] [--job ID] [--profile none] [--via osc|cli] ...
     python3 stito_send.py ping [--host 127.0.0.1] [--port 9700]
 
 When the daemon has a ``server.token``, give it with ``--token-file FILE`` (the file's first line) or the
 environment variable ``STITO_TOKEN``; it goes first in every message. (A file, not an argument: other
 users of the machine can read a process's arguments.)
 
-``--via osc`` (default) sends ``/stito/match`` to ``stito serve`` and follows its replies; ``--via cli``
-runs ``stito match`` itself (no daemon needed). Either way the job's state is written to the
+``--via osc`` (default) sends ``/stito/match`` (``apply``: ``/stito/apply``, a saved match rendered onto
+INPUT at ``--amount`` without a search) to ``stito serve`` and follows its replies; ``--via cli`` runs
+``stito match`` (``stito apply``) itself (no daemon needed). Either way the job's state is written to the
 ``--status`` file as ``key=value`` lines, replaced atomically at every change, so a script can poll it:
 
     state=accepted|running|done|error   job=ID   iteration=N   best=0.93
@@ -102,7 +104,10 @@ def via_osc(args: argparse.Namespace, status: Status) -> int:
     """Ask the daemon, follow the job to its end; returns the exit code."""
     daemon = Daemon(args.host, args.port, args.token)
     try:
-        daemon.send("/stito/match", str(args.input), str(args.reference), args.chain, args.job, args.profile)
+        if args.command == "apply":
+            daemon.send("/stito/apply", str(args.match), str(args.input), f"{args.amount:g}", args.job, args.profile)
+        else:
+            daemon.send("/stito/match", str(args.input), str(args.reference), args.chain, args.job, args.profile)
         return _follow(daemon, args, status)
     finally:
         daemon.close()
@@ -164,20 +169,23 @@ def _fail(status: Status, message: str, code: Any) -> int:
 
 
 def via_cli(args: argparse.Namespace, status: Status) -> int:
-    """Run ``stito match`` and report like the daemon would; returns the exit code."""
+    """Run ``stito match`` (or ``stito apply``) and report like the daemon would; returns the exit code."""
     folder = args.out_dir or args.input.parent
     output = folder / f"{args.input.stem}.{args.job}.wav"
-    command = [*shlex.split(args.stito, posix=os.name != "nt"), "match", str(args.input), str(args.reference), "-c", args.chain,
-               "-o", str(output), "--quiet"]
+    stito = shlex.split(args.stito, posix=os.name != "nt")
+    if args.command == "apply":
+        command = [*stito, "apply", str(args.match), str(args.input), "--amount", f"{args.amount:g}", "-o", str(output)]
+    else:
+        command = [*stito, "match", str(args.input), str(args.reference), "-c", args.chain, "-o", str(output), "--quiet"]
     status.update(state="running")
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
     except FileNotFoundError:
         return _fail(status, f"cannot run '{args.stito}': set the stito command (is stito installed?)", 1)
     except subprocess.TimeoutExpired:
-        return _fail(status, f"stito match ran longer than {args.timeout:g} s", 1)
+        return _fail(status, f"stito {args.command} ran longer than {args.timeout:g} s", 1)
     if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines() or ["stito match failed"]
+        lines = (done.stderr or done.stdout).strip().splitlines() or [f"stito {args.command} failed"]
         return _fail(status, lines[-1], done.returncode)
     found = re.search(r"similarity ([-\d.]+) -> ([-\d.]+)", done.stdout)
     status.update(state="done", output=output, params=output.with_suffix(".json"),
@@ -214,7 +222,7 @@ def token_of(token_file: Path | None) -> str | None:
 
 
 def match(args: argparse.Namespace) -> int:
-    """``match``: one job, via the daemon or the command line."""
+    """``match`` or ``apply``: one job, via the daemon or the command line."""
     args.job = args.job or f"send-{os.getpid()}-{int(time.time())}"
     status = Status(args.status, args.job)
     status.update(state="sent")
@@ -229,18 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("input", type=Path)
     job.add_argument("reference", type=Path)
     job.add_argument("--chain", default="zam", help="chain name or chain TOML (default zam)")
-    job.add_argument("--job", default="", help="job id (letters, digits, _.:@+-); default: made up")
-    job.add_argument("--profile", default="", help="DAW profile the daemon pushes through ('none': no push; "
-                     "default: the daemon's server.daw)")
-    job.add_argument("--via", choices=["osc", "cli"], default="osc", help="osc: stito serve; cli: stito match")
-    job.add_argument("--status", type=Path, help="status file to write (key=value lines)")
-    job.add_argument("--out-dir", type=Path, help="folder for the results (--via cli; default beside INPUT)")
-    job.add_argument("--stito", default="stito", help="the stito command (--via cli)")
-    job.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
     job.set_defaults(run=match)
+    saved = sub.add_parser("apply", help="render a saved match (parameter file) onto INPUT, no search")
+    saved.add_argument("match", type=Path, help="the parameter file of a match")
+    saved.add_argument("input", type=Path)
+    saved.add_argument("--amount", type=float, default=1.0, help="0 (untouched) to 1.5; default 1")
+    saved.set_defaults(run=match)
+    for p in (job, saved):
+        p.add_argument("--job", default="", help="job id (letters, digits, _.:@+-); default: made up")
+        p.add_argument("--profile", default="", help="DAW profile the daemon pushes through ('none': no push; "
+                       "default: the daemon's server.daw)")
+        p.add_argument("--via", choices=["osc", "cli"], default="osc", help="osc: stito serve; cli: the stito command")
+        p.add_argument("--status", type=Path, help="status file to write (key=value lines)")
+        p.add_argument("--out-dir", type=Path, help="folder for the results (--via cli; default beside INPUT)")
+        p.add_argument("--stito", default="stito", help="the stito command (--via cli)")
+        p.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
     alive = sub.add_parser("ping", help="check that stito serve answers")
     alive.set_defaults(run=ping)
-    for p in (job, alive):
+    for p in (job, saved, alive):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=9700)
         p.add_argument("--token-file", type=Path, help="file whose first line is the daemon's server.token "

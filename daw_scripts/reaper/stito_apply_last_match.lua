@@ -11,14 +11,7 @@ local stito = dofile(here .. "stito_common.lua")
 
 --- The track to apply to: the selected one, else the one of the last match.
 local function target_track()
-  local track = reaper.GetSelectedTrack(0, 0)
-  if track then return track end
-  local guid = stito.recall("last_track")
-  for i = 0, reaper.CountTracks(0) - 1 do
-    local candidate = reaper.GetTrack(0, i)
-    if reaper.GetTrackGUID(candidate) == guid then return candidate end
-  end
-  return nil
+  return reaper.GetSelectedTrack(0, 0) or stito.recalled_track()
 end
 
 --- The parameter file: the last match's, else one the user picks.

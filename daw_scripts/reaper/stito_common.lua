@@ -169,10 +169,15 @@ end
 function stito.sender_command(job)
   local sender = stito.setting("sender")
   if sender == "" then sender = stito.script_dir() .. ".." .. SEP .. "stito_send.py" end
-  local args = { stito.setting("python"), sender, "match", job.input, job.reference,
-    "--chain", job.chain, "--job", job.id, "--status", job.status, "--via", stito.setting("via"),
+  -- a match searches job.reference's style; an apply job renders the saved match job.match at job.amount
+  local what = job.match and { "apply", job.match, job.input, "--amount", tostring(job.amount) }
+    or { "match", job.input, job.reference, "--chain", job.chain }
+  local args = { stito.setting("python"), sender, table.unpack(what) }
+  for _, arg in ipairs({ "--job", job.id, "--status", job.status, "--via", stito.setting("via"),
     "--host", stito.setting("host"), "--port", stito.setting("port"), "--stito", stito.setting("stito"),
-    "--out-dir", job.out_dir, "--profile", job.profile, "--timeout", stito.setting("timeout_s") }
+    "--out-dir", job.out_dir, "--profile", job.profile, "--timeout", stito.setting("timeout_s") }) do
+    args[#args + 1] = arg
+  end
   if stito.setting("token_file") ~= "" then
     args[#args + 1] = "--token-file"
     args[#args + 1] = stito.setting("token_file")
@@ -323,6 +328,16 @@ function stito.apply(track, data, first_fx)
     end
   end
   return set, problems
+end
+
+--- The track the last match was made for (remembered by its GUID), or nil.
+function stito.recalled_track()
+  local guid = stito.recall("last_track")
+  for i = 0, reaper.CountTracks(0) - 1 do
+    local candidate = reaper.GetTrack(0, i)
+    if reaper.GetTrackGUID(candidate) == guid then return candidate end
+  end
+  return nil
 end
 
 --- Reads and applies a parameter file; shows the outcome. Returns the number of parameters set.

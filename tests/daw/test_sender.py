@@ -150,3 +150,28 @@ def test_a_daemon_with_a_token_takes_the_senders_token_file_and_refuses_without(
     status = read_status(tmp_path / "job.status")
     assert status["state"] == "done" and Path(status["output"]).is_file()
     assert sender.main(["ping", "--token-file", str(tmp_path / "absent")]) == 2
+
+
+def test_apply_renders_a_done_match_through_the_daemon_and_the_real_cli(tmp_path, daemon):
+    """``apply`` sends /stito/apply (via osc) or runs the real ``stito apply`` (via cli): both end done
+    with a parameter file at the asked amount; a bad amount fails with the daemon's code."""
+    import json
+
+    service, _ = daemon
+    assert sender.main(match_args(tmp_path, service.address[1], "--job", "m1", "--profile", "none")) == 0
+    match_file = read_status(tmp_path / "job.status")["params"]
+    inp = tmp_path / "input.wav"
+    common = ["--status", str(tmp_path / "apply.status"), "--timeout", "120", "--profile", "none"]
+    assert sender.main(["apply", match_file, str(inp), "--amount", "0.5", "--job", "a1",
+                        "--port", str(service.address[1]), *common]) == 0
+    status = read_status(tmp_path / "apply.status")
+    assert status["state"] == "done" and json.loads(Path(status["params"]).read_text())["amount"] == 0.5
+    assert sender.main(["apply", match_file, str(inp), "--amount", "2", "--job", "a2",
+                        "--port", str(service.address[1]), *common]) == 1
+    assert read_status(tmp_path / "apply.status")["code"] == "104"
+    stito = f"{sys.executable} -m bridge.cli.main"
+    assert sender.main(["apply", match_file, str(inp), "--amount", "0.25", "--job", "c2", "--via", "cli", "--stito",
+                        stito, "--out-dir", str(tmp_path), *common]) == 0
+    status = read_status(tmp_path / "apply.status")
+    assert status["params"] == str(tmp_path / "input.c2.json")
+    assert json.loads(Path(status["params"]).read_text())["amount"] == 0.25

@@ -181,6 +181,15 @@ ext["stito/token_file"] = work .. "/my token"
 check(stito.sender_command(job):find('"--token-file" "' .. work .. '/my token"', 1, true), "token file passed")
 ext["stito/token_file"] = ""
 
+-- an apply job (a saved match at an amount) is sent as `apply MATCH INPUT --amount A`, no reference or chain
+local apply_job = { id = "reaper-apply-1", match = work .. "/last.json", input = work .. "/my vocal.wav", amount = 0.5,
+  status = work .. "/stito/reaper-apply-1.status", out_dir = work .. "/stito", profile = "none" }
+local apply_command = stito.sender_command(apply_job)
+check(apply_command:find('"apply" "' .. work .. '/last.json" "' .. work .. '/my vocal.wav" "--amount" "0.5"', 1, true),
+  apply_command)
+check(not apply_command:find('"--chain"', 1, true) and apply_command:find('"--job" "reaper-apply-1"', 1, true),
+  apply_command)
+
 -- running a job: ExecProcess without waiting, then polling the status file until it is done
 local finished = nil
 os.execute("mkdir -p '" .. work .. "/stito'")
