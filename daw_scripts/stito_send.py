@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hand one match job to stito from a DAW script that cannot speak OSC itself (REAPER's ReaScript).
 
-    python3 stito_send.py match INPUT REFERENCE [--chain zam] [--job ID] [--profile none]
+    python3 stito_send.py match INPUT REFERENCE [--chain zam] [--match space,width] [--job ID] [--profile none]
                           [--via osc|cli] [--status FILE] [--host 127.0.0.1] [--port 9700]
     python3 stito_send.py apply MATCH.json INPUT [--amount 0.5] [--job ID] [--profile none] [--via osc|cli] ...
     python3 stito_send.py ping [--host 127.0.0.1] [--port 9700]
@@ -107,7 +107,8 @@ def via_osc(args: argparse.Namespace, status: Status) -> int:
         if args.command == "apply":
             daemon.send("/stito/apply", str(args.match), str(args.input), f"{args.amount:g}", args.job, args.profile)
         else:
-            daemon.send("/stito/match", str(args.input), str(args.reference), args.chain, args.job, args.profile)
+            daemon.send("/stito/match", str(args.input), str(args.reference), args.chain, args.job, args.profile,
+                        f"{args.amount:g}", args.match)
         return _follow(daemon, args, status)
     finally:
         daemon.close()
@@ -176,7 +177,8 @@ def via_cli(args: argparse.Namespace, status: Status) -> int:
     if args.command == "apply":
         command = [*stito, "apply", str(args.match), str(args.input), "--amount", f"{args.amount:g}", "-o", str(output)]
     else:
-        command = [*stito, "match", str(args.input), str(args.reference), "-c", args.chain, "-o", str(output), "--quiet"]
+        command = [*stito, "match", str(args.input), str(args.reference), "-c", args.chain, "-o", str(output), "--quiet",
+                   *(["--match", args.match] if args.match else []), "--amount", f"{args.amount:g}"]
     status.update(state="running")
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
@@ -237,13 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("input", type=Path)
     job.add_argument("reference", type=Path)
     job.add_argument("--chain", default="zam", help="chain name or chain TOML (default zam)")
+    job.add_argument("--match", default="", help="only these attribute groups, e.g. space,width (default: all)")
     job.set_defaults(run=match)
     saved = sub.add_parser("apply", help="render a saved match (parameter file) onto INPUT, no search")
     saved.add_argument("match", type=Path, help="the parameter file of a match")
     saved.add_argument("input", type=Path)
-    saved.add_argument("--amount", type=float, default=1.0, help="0 (untouched) to 1.5; default 1")
     saved.set_defaults(run=match)
     for p in (job, saved):
+        p.add_argument("--amount", type=float, default=1.0, help="0 (untouched) to 1.5; default 1")
         p.add_argument("--job", default="", help="job id (letters, digits, _.:@+-); default: made up")
         p.add_argument("--profile", default="", help="DAW profile the daemon pushes through ('none': no push; "
                        "default: the daemon's server.daw)")

@@ -18,7 +18,9 @@ from typing import Any
 from stito_core import __version__
 from stito_core.chain import Chain
 from stito_core.errors import StitoError
+from stito_core.attributes import GROUPS
 from stito_core.match import MAX_AMOUNT, check_amount
+from stito_core.objective import AttributeObjective
 from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
@@ -167,7 +169,11 @@ class Handlers:
 
     # --- /stito/match and /stito/apply ----------------------------------------------------------
     def _accept(self, sender: Address, address: str, args: Sequence[Any]) -> Job:
-        args, amount = _amount_argument(address, args, 5)
+        if len(args) > 7:
+            raise DaemonError(Code.WRONG_ARGUMENT_COUNT, f"{address} takes input path, reference path, [chain], "
+                              f"[job id], [DAW profile], [amount], [attribute groups]; got {len(args)} argument(s)")
+        groups = self._groups(address, args[6] if len(args) > 6 else "")
+        args, amount = _amount_argument(address, args[:6], 5)
         inp, ref, chain_name, job_id, daw = strings(address, args, ["input path", "reference path"],
                                                     ["chain", "job id", "DAW profile"])
         job_id = check_job_id(job_id) if job_id else new_job_id()
@@ -182,7 +188,7 @@ class Handlers:
         with self._naming:
             output, params = self._outputs(Path(inp), job_id)
             spec = JobSpec(inp, ref, chain_name or "builtin", str(output), str(params), "osc", daw, sender,
-                           search=dict(self.config.search), amount=amount)
+                           search=dict(self.config.search), amount=amount, groups=groups)
             return self.service.queue.submit(job_id, spec, lambda job: self._send(sender, "/stito/accepted", job.id))
 
     def _accept_apply(self, sender: Address, address: str, args: Sequence[Any]) -> Job:
@@ -206,6 +212,21 @@ class Handlers:
             spec = JobSpec(inp, str(saved.record.get("reference", "")), chain, str(output), str(params), "osc", daw,
                            sender, apply=saved_file, amount=amount)
             return self.service.queue.submit(job_id, spec, lambda job: self._send(sender, "/stito/accepted", job.id))
+
+    def _groups(self, address: str, text: Any) -> tuple[str, ...]:
+        """The attribute groups a match counts, comma-separated ("" or absent: all); only with the attribute
+        objective (the default metric)."""
+        if not isinstance(text, str):
+            raise DaemonError(Code.WRONG_ARGUMENT_TYPE, f"{address}: groups must be a string such as 'space,width'")
+        chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+        unknown = [g for g in chosen if g not in GROUPS]
+        if unknown:
+            raise DaemonError(Code.BAD_ARGUMENT, f"{address}: unknown attribute '{unknown[0]}'; choose from "
+                              f"{', '.join(GROUPS)}")
+        if chosen and not isinstance(self.service.encoder, AttributeObjective):
+            raise DaemonError(Code.BAD_ARGUMENT, f"{address}: choosing attributes needs the attributes metric "
+                              "(encoder.name)")
+        return chosen
 
     def _check_daw(self, daw: str, chain: Chain) -> str | None:
         """The profile that will receive the parameters: the argument, else ``server.daw``; "none" = no push."""

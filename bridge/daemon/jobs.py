@@ -51,6 +51,7 @@ class JobSpec:
     search: dict[str, Any] = field(default_factory=dict)  #: search options for the engine
     apply: str | None = None  #: a saved match (parameter file) rendered onto ``input`` instead of a search
     amount: float = 1.0  #: how far toward the found (or saved) setting, 0-1.5
+    groups: tuple[str, ...] = ()  #: attribute groups the match counts (empty: all; the attributes metric)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> JobSpec:
@@ -58,6 +59,7 @@ class JobSpec:
         known = {f.name for f in fields(cls)}
         spec = {k: v for k, v in record["spec"].items() if k in known}
         spec["reply_to"] = tuple(spec["reply_to"]) if spec.get("reply_to") else None
+        spec["groups"] = tuple(spec.get("groups", ()))
         return cls(**spec)
 
 

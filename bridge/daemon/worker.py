@@ -16,6 +16,7 @@ from typing import Any
 from stito_core.audio_io import write_text_atomic
 from stito_core.errors import AudioError, CancelledError, StitoError
 from stito_core.match import MatchResult, Progress, match_audio
+from stito_core.objective import AttributeObjective
 from stito_core.param_file import save_applied, save_match
 from stito_core.saved import load_saved
 
@@ -100,7 +101,10 @@ class JobRun:
         _remove_stale_temporaries(spec)
         source, reference = check_audio_file(spec.input, limit), check_audio_file(spec.reference, limit)
         chain = self.service.config.chain(spec.chain)
-        result = match_audio(source, reference, chain, self.service.encoder, progress=self._progress,
+        objective = self.service.encoder
+        if spec.groups:  # checked at acceptance: the daemon's metric is the attribute objective
+            objective = AttributeObjective({g: 1.0 for g in spec.groups}, tolerance=objective.tolerance)
+        result = match_audio(source, reference, chain, objective, progress=self._progress,
                              cancelled=self._cancelled, amount=spec.amount, **spec.search)
         return result, chain
 

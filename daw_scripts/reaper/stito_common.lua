@@ -25,6 +25,7 @@ stito.DEFAULTS = {
   host = "127.0.0.1",       -- where `stito serve` listens
   port = "9700",
   token_file = "",          -- file whose first line is the daemon's server.token (empty: no token)
+  match = "",               -- attribute groups "match selected item" counts, e.g. "space,width" (empty: all)
   first_fx = "1",           -- FX slot (1-based) of the chain's first effect on the track
   timeout_s = "1800",       -- give up waiting for a job after this long
 }
@@ -172,6 +173,9 @@ function stito.sender_command(job)
   -- a match searches job.reference's style; an apply job renders the saved match job.match at job.amount
   local what = job.match and { "apply", job.match, job.input, "--amount", tostring(job.amount) }
     or { "match", job.input, job.reference, "--chain", job.chain }
+  if not job.match and job.groups and job.groups ~= "" then
+    what[#what + 1], what[#what + 2] = "--match", job.groups -- only these attribute groups count
+  end
   local args = { stito.setting("python"), sender, table.unpack(what) }
   for _, arg in ipairs({ "--job", job.id, "--status", job.status, "--via", stito.setting("via"),
     "--host", stito.setting("host"), "--port", stito.setting("port"), "--stito", stito.setting("stito"),
@@ -359,6 +363,69 @@ function stito.apply_file(track, path, first_fx)
   stito.log(string.format("set %d of %d parameters from %s", set, #(data.parameters or {}), path))
   for _, problem in ipairs(problems) do stito.log("  not set: " .. problem) end
   return set
+end
+
+--- The job for `item`, or nil and why not.
+local function make_job(item, groups)
+  local input = stito.item_file(item)
+  if not input then return nil, "The selected item has no audio file (MIDI or empty item)." end
+  local reference, why = stito.find_reference(item)
+  if not reference then return nil, "No reference: mark an item with stito:ref, or choose a file." end
+  local id = "reaper-" .. os.date("%Y%m%d-%H%M%S")
+  local folder = stito.work_dir()
+  local apply = stito.setting("apply")
+  stito.log(string.format("input %s, reference %s (%s)", input, reference, why))
+  return {
+    id = id, input = input, reference = reference, chain = stito.setting("chain"),
+    status = stito.join(folder, id .. ".status"), out_dir = folder,
+    profile = apply == "osc" and "reaper" or "none", apply = apply, groups = groups,
+  }
+end
+
+--- Warns when the item plays only part of its file: stito matches the whole file.
+local function warn_if_trimmed(item)
+  local take = reaper.GetActiveTake(item)
+  local source_length = reaper.GetMediaSourceLength(reaper.GetMediaItemTake_Source(take))
+  local offset = reaper.GetMediaItemTakeInfo_Value(take, "D_STARTOFFS")
+  local length = reaper.GetMediaItemInfo_Value(item, "D_LENGTH")
+  if offset > 0.01 or length < source_length - 0.01 then
+    stito.log("note: the item plays part of its file; stito matches the whole file (glue the item to match only that part)")
+  end
+end
+
+--- What happens when the job has ended.
+local function finished(job, track, status)
+  if status.state ~= "done" then
+    reaper.MB("The match failed: " .. (status.message or "?") .. (status.code and (" (code " .. status.code .. ")") or ""),
+      "stito", 0)
+    return
+  end
+  stito.remember("last_params", status.params)
+  stito.remember("last_track", reaper.GetTrackGUID(track))
+  stito.log(string.format("done: %s (similarity %s)", status.params, status.similarity or "?"))
+  if job.apply == "script" then
+    stito.apply_file(track, status.params, tonumber(stito.setting("first_fx")))
+  else
+    stito.log("the daemon pushed the parameters through the 'reaper' profile (REAPER's OSC surface)")
+  end
+end
+
+--- Matches the selected item to its reference; `groups` ("" = all, else e.g. "space,width") are the
+--- attribute groups the match counts.
+function stito.match_selected_item(groups)
+  local item = reaper.GetSelectedMediaItem(0, 0)
+  if not item then
+    reaper.MB("Select the item to match first.", "stito", 0)
+    return
+  end
+  local job, problem = make_job(item, groups)
+  if not job then
+    reaper.MB(problem, "stito", 0)
+    return
+  end
+  warn_if_trimmed(item)
+  local track = reaper.GetMediaItem_Track(item)
+  stito.run_job(job, function(status) finished(job, track, status) end)
 end
 
 return stito

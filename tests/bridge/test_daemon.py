@@ -240,6 +240,26 @@ def test_apply_renders_a_saved_match_and_match_takes_an_amount(daemon, files, tm
     assert error_of(client, "much").args[2] == Code.BAD_ARGUMENT
 
 
+def test_match_only_some_attributes(tmp_path, daemon, files):
+    """The 7th argument of /stito/match chooses attribute groups: with the attributes metric the effects
+    for other groups stay off; with an encoder as the metric, or an unknown group, it is refused."""
+    service, client = daemon
+    inp, ref, chain = files
+    client.send("/stito/match", str(inp), str(ref), str(chain), "enc", "none", 1.0, "space")
+    assert error_of(client, "enc").args[2] == Code.BAD_ARGUMENT  # this daemon's metric is MFCC
+    config = make_config(tmp_path, jobs={"state_dir": str(tmp_path / "state-attributes")})
+    with Service(config, encoder="attributes") as attributes_daemon:
+        other = Client(attributes_daemon.address)
+        other.send("/stito/match", str(inp), str(ref), str(chain), "only", "none", "", "space")
+        done = other.wait_for("/stito/done")[0].args
+        rows = json.loads(Path(done[2]).read_text(encoding="utf-8"))["parameters"]
+        assert rows and not any(r["enabled"] for r in rows), rows  # the tiny chain's compressor is for dynamics
+        assert not any(m.args[0] == "only" for m in other.of("/stito/progress"))  # nothing was auditioned
+        other.send("/stito/match", str(inp), str(ref), str(chain), "bad", "none", "", "loudness")
+        assert error_of(other, "bad").args[2] == Code.BAD_ARGUMENT
+        other.close()
+
+
 def test_audition_is_loudness_matched_unless_asked_not_to(daemon, files):
     """Matched (the default) the input, result and reference play within 0.5 LU of each other, none raised;
     "off" plays the file as it is; a flag that is no flag gets an error."""
@@ -314,7 +334,10 @@ def test_malformed_packets_get_an_error_and_the_daemon_keeps_serving(daemon, nam
     ("/stito/ping", (1,), Code.WRONG_ARGUMENT_COUNT),
     ("/stito/match", (), Code.WRONG_ARGUMENT_COUNT),
     ("/stito/match", ("a.wav",), Code.WRONG_ARGUMENT_COUNT),
-    ("/stito/match", ("a", "b", "c", "d", "e", "f"), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/match", ("a", "b", "c", "d", "e", "f", "g", "h"), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/match", ("a", "b", "c", "d", "e", "f"), Code.BAD_ARGUMENT),  # the amount 'f' is no number
+    ("/stito/apply", ("m.json",), Code.WRONG_ARGUMENT_COUNT),
+    ("/stito/apply", ("m.json", "in.wav", "1", "job", "daw", "x"), Code.WRONG_ARGUMENT_COUNT),
     ("/stito/match", (1, 2), Code.WRONG_ARGUMENT_TYPE),
     ("/stito/match", ("in.wav", 2.5), Code.WRONG_ARGUMENT_TYPE),
     ("/stito/cancel", (), Code.WRONG_ARGUMENT_COUNT),

@@ -36,7 +36,8 @@ def run(command: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
 
 def test_the_scripts_are_there():
     names = {p.name for p in [*LUA_FILES, *JS_FILES]}
-    assert {"stito_match_selected_item.lua", "stito_apply_last_match.lua", "stito_apply_last_match_at_amount.lua",
+    assert {"stito_match_selected_item.lua", "stito_match_only.lua", "stito_apply_last_match.lua",
+            "stito_apply_last_match_at_amount.lua",
             "stito_json.lua", "stito_common.lua",
             "stito_match_region.lua", "stito_apply_match.lua", "stito.control.js"} <= names
     assert (SCRIPTS / "README.md").is_file() and (SCRIPTS / "stito_send.py").is_file()

@@ -181,6 +181,12 @@ ext["stito/token_file"] = work .. "/my token"
 check(stito.sender_command(job):find('"--token-file" "' .. work .. '/my token"', 1, true), "token file passed")
 ext["stito/token_file"] = ""
 
+-- a match of only some attribute groups passes them as --match
+job.groups = "space,width"
+check(stito.sender_command(job):find('"--match" "space,width"', 1, true), "groups passed")
+job.groups = nil
+check(not stito.sender_command(job):find('"--match"', 1, true), "no --match for all groups")
+
 -- an apply job (a saved match at an amount) is sent as `apply MATCH INPUT --amount A`, no reference or chain
 local apply_job = { id = "reaper-apply-1", match = work .. "/last.json", input = work .. "/my vocal.wav", amount = 0.5,
   status = work .. "/stito/reaper-apply-1.status", out_dir = work .. "/stito", profile = "none" }
