@@ -84,6 +84,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "state_dir": Key("path", None, "folder of the job journal (default $XDG_STATE_HOME/stito)"),
         "output_folder": Key("path", None, "where OSC-requested results go (default: beside the input)"),
         "history": Key(int, 200, "finished jobs remembered for /stito/status and the journal", 0, 1000000),
+        "report": Key(bool, False, "draw each match's report picture (<output stem>.png beside the results: "
+                      "spectra and levels of input, result and reference, what changed) and send its path as "
+                      "/stito/done's 5th argument"),
     },
     "encoder": {"name": Key(str, DEFAULT_METRIC, "metric: attributes, afx-rep, mfcc, mir, "
                             "afx-rep-untrained:small or a checkpoint (default: the benchmarks' choice)")},

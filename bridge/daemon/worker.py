@@ -18,6 +18,8 @@ from stito_core.errors import AudioError, CancelledError, StitoError
 from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.objective import AttributeObjective
 from stito_core.param_file import save_applied, save_match
+from stito_core.picture import draw_report
+from stito_core.report import attribute_lines
 from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
@@ -106,6 +108,7 @@ class JobRun:
             objective = AttributeObjective({g: 1.0 for g in spec.groups}, tolerance=objective.tolerance)
         result = match_audio(source, reference, chain, objective, progress=self._progress,
                              cancelled=self._cancelled, amount=spec.amount, **spec.search)
+        self._heard = {"input": source, "reference": reference}
         return result, chain
 
     def _apply(self) -> None:
@@ -141,17 +144,33 @@ class JobRun:
         log.debug("job %s: writing %s and %s", job.id, spec.output, spec.params)
         save_match(result, chain.name, spec.input, spec.reference, Path(spec.output), Path(spec.params),
                    overwrite=True, chain_file=chain.path)
+        report = self._report(result) if self.service.config.jobs["report"] else None
         self._finished(chain, result.parameters, float(result.similarity_after),
-                       f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}")
+                       f"similarity {result.similarity_before:.3f} -> {result.similarity_after:.3f}", report)
 
-    def _finished(self, chain: Any, rows: list[dict[str, Any]], similarity: float, what: str) -> None:
-        """The results are written: the journal, ``/stito/done``, then the push-back of ``rows``."""
+    def _report(self, result: MatchResult) -> str | None:
+        """The report picture beside the results (``jobs.report``); a failure to draw it is logged, and the
+        match stays done."""
+        path = _report_path(self.job.spec)
+        lines = [*result.report["effects"], *attribute_lines(result.report["attributes"])]
+        try:
+            draw_report(path, {**self._heard, "result": result.audio}, lines, overwrite=True)
+        except StitoError as exc:
+            log.warning("job %s: no report picture: %s", self.job.id, exc)
+            return None
+        return str(path)
+
+    def _finished(self, chain: Any, rows: list[dict[str, Any]], similarity: float, what: str,
+                  report: str | None = None) -> None:
+        """The results are written: the journal, ``/stito/done`` (with the report picture's path when one
+        was drawn), then the push-back of ``rows``."""
         spec, job = self.job.spec, self.job
         if spec.error_file:
             Path(spec.error_file).unlink(missing_ok=True)
         self.service.queue.finish(job, JobState.DONE, similarity=round(similarity, 6), output=spec.output,
                                   params=spec.params)
-        self.service.endpoint.send(self.reply, "/stito/done", job.id, spec.output, spec.params, similarity)
+        self.service.endpoint.send(self.reply, "/stito/done", job.id, spec.output, spec.params, similarity,
+                                   *([report] if report else []))
         if job.cancelled_by is not None:  # the cancel came while the results were being written
             self.service.endpoint.error(job.cancelled_by, job.id, f"job '{job.id}' finished before it could be "
                                         "cancelled", Code.JOB_FINISHED)
@@ -202,9 +221,14 @@ def _write_error_file(path: Path, job: Job, message: str, code: Code) -> None:
     except StitoError as exc:
         log.error("job %s: cannot write %s: %s", job.id, path, exc)
 
+def _report_path(spec: Any) -> Path:
+    """Where a job's report picture goes: beside its output, ``<output stem>.png``."""
+    return Path(spec.output).with_suffix(".png")
+
+
 def _remove_stale_temporaries(spec: Any) -> None:
     """Temporary files a crash left beside this job's results (``.<name>.<hex>.tmp``)."""
-    for target in filter(None, (spec.output, spec.params, spec.error_file)):
+    for target in filter(None, (spec.output, spec.params, spec.error_file, _report_path(spec))):
         path = Path(target)
         for tmp in path.parent.glob(f".{path.name}.*.tmp"):
             tmp.unlink(missing_ok=True)

@@ -260,6 +260,18 @@ def test_match_only_some_attributes(tmp_path, daemon, files):
         other.close()
 
 
+def test_the_report_picture_is_drawn_when_configured(tmp_path, encoder, files):
+    inp, ref, chain = files
+    with Service(make_config(tmp_path, jobs={"report": True}), encoder=encoder) as service:
+        client = Client(service.address)
+        client.send("/stito/match", str(inp), str(ref), str(chain), "pic")
+        done = client.wait_for("/stito/done")[0].args
+        client.close()
+    assert len(done) == 5 and done[4] == str(Path(done[1]).with_suffix(".png"))
+    assert Path(done[4]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "report" in json.loads(Path(done[2]).read_text(encoding="utf-8"))
+
+
 def test_audition_is_loudness_matched_unless_asked_not_to(daemon, files):
     """Matched (the default) the input, result and reference play within 0.5 LU of each other, none raised;
     "off" plays the file as it is; a flag that is no flag gets an error."""
