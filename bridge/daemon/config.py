@@ -24,7 +24,7 @@ from stito_core.places import Places, inside
 from stito_core.search import OPTIONS
 
 from ..codes import Code, DaemonError
-from .inputs import check_audio_file
+from .inputs import check_references
 from ..pushback.profiles import Profile, load_profiles
 
 #: Shortest ``server.token`` accepted: a guessable secret protects nothing.
@@ -102,7 +102,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "watch": {
         "path": Key("path", REQUIRED, "the watched folder (must exist)"),
-        "reference": Key("path", None, "reference audio (default: a file named reference.* in the folder)"),
+        "reference": Key("path", None, "reference audio, or a folder of references whose common style is "
+                         "matched (default: a file named reference.* in the folder)"),
         "chain": Key(str, "builtin", "chain name in config/chains or a chain TOML"),
         "daw": Key(str, None, "DAW profile that receives the found parameters"),
         "apply": Key("path", None, "a saved match (a parameter file or preset written by stito) rendered onto "
@@ -337,7 +338,7 @@ def _check_folder(where: str, path: Path | None, errors: list[str]) -> bool:
 
 def _check_reference(where: str, path: Path, errors: list[str]) -> None:
     try:
-        check_audio_file(path)
+        check_references(path)
     except DaemonError as exc:
         errors.append(f"{where}: {exc}")
 

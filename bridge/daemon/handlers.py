@@ -25,7 +25,7 @@ from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
 from .context import Daemon
-from .inputs import check_audio_file
+from .inputs import check_audio_file, check_references
 from .jobs import Job, JobSpec, JobState, check_job_id, new_job_id
 from .osc_server import Address, RequestFailed
 
@@ -77,8 +77,8 @@ class Handlers:
         self._send(sender, "/stito/pong", __version__)
 
     def match(self, sender: Address, address: str, *args: Any) -> None:
-        """``/stito/match input reference [chain] [job-id] [daw]`` -> ``/stito/accepted job-id``; the worker
-        sends the rest."""
+        """``/stito/match input reference [chain] [job-id] [daw] [amount] [groups]`` -> ``/stito/accepted
+        job-id``; the worker sends the rest. The reference may be a folder: its files' common style."""
         given_id = args[3] if len(args) > 3 and isinstance(args[3], str) else ""
         _checked(given_id, lambda: self._accept(sender, address, args))
 
@@ -182,7 +182,7 @@ class Handlers:
         self.config.check_allowed(ref, "reference")
         limit = self.config.jobs["max_duration_s"]
         check_audio_file(inp, limit)
-        check_audio_file(ref, limit)
+        check_references(ref, limit)
         chain = self.config.chain(chain_name or "builtin")
         daw = self._check_daw(daw, chain)
         with self._naming:

@@ -8,7 +8,7 @@ from pathlib import Path
 import soundfile as sf
 
 from stito_core.audio import Audio
-from stito_core.audio_io import read_audio
+from stito_core.audio_io import is_audio_name, read_audio
 from stito_core.errors import AudioError
 
 from ..codes import Code, DaemonError
@@ -53,3 +53,15 @@ def _code_of(message: str) -> Code:
     if "cannot open" in message:
         return Code.UNREADABLE
     return Code.BAD_AUDIO
+
+
+def check_references(path: str | Path, max_duration_s: float | None = None) -> list[Audio]:
+    """The reference at ``path``: one checked audio file, or every audio file in a folder (their common
+    style is matched); a folder with none is :class:`DaemonError` ``FILE_NOT_FOUND``."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return [check_audio_file(path, max_duration_s)]
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_audio_name(p))
+    if not files:
+        raise DaemonError(Code.FILE_NOT_FOUND, f"{path}: a folder of references with no audio file in it")
+    return [check_audio_file(p, max_duration_s) for p in files]

@@ -24,7 +24,7 @@ from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
 from .context import Daemon
-from .inputs import check_audio_file
+from .inputs import check_audio_file, check_references
 from .jobs import Job, JobQueue, JobState
 
 
@@ -101,14 +101,14 @@ class JobRun:
     def _search(self) -> tuple[MatchResult, Any]:
         spec, limit = self.job.spec, self.service.config.jobs["max_duration_s"]
         _remove_stale_temporaries(spec)
-        source, reference = check_audio_file(spec.input, limit), check_audio_file(spec.reference, limit)
+        source, references = check_audio_file(spec.input, limit), check_references(spec.reference, limit)
         chain = self.service.config.chain(spec.chain)
         objective = self.service.encoder
         if spec.groups:  # checked at acceptance: the daemon's metric is the attribute objective
             objective = AttributeObjective({g: 1.0 for g in spec.groups}, tolerance=objective.tolerance)
-        result = match_audio(source, reference, chain, objective, progress=self._progress,
+        result = match_audio(source, references, chain, objective, progress=self._progress,
                              cancelled=self._cancelled, amount=spec.amount, **spec.search)
-        self._heard = {"input": source, "reference": reference}
+        self._heard = {"input": source, "reference": references[0]}
         return result, chain
 
     def _apply(self) -> None:

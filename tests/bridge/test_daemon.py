@@ -260,6 +260,24 @@ def test_match_only_some_attributes(tmp_path, daemon, files):
         other.close()
 
 
+def test_a_folder_of_references_is_matched_as_one_style(daemon, files, tmp_path):
+    from tests.helpers import music, write
+
+    service, client = daemon
+    inp, ref, chain = files
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    write(refs / "a.wav", music(1.5, 22050, seed=5), 22050)
+    write(refs / "b.wav", music(1.5, 22050, seed=6), 22050)
+    client.send("/stito/match", str(inp), str(refs), str(chain), "two")
+    done = client.wait_for("/stito/done")[0].args
+    record = json.loads(Path(done[2]).read_text(encoding="utf-8"))
+    assert record["report"]["references"]["count"] == 2
+    (tmp_path / "none").mkdir()
+    client.send("/stito/match", str(inp), str(tmp_path / "none"), str(chain), "zero")
+    assert error_of(client, "zero").args[2] == Code.FILE_NOT_FOUND
+
+
 def test_the_report_picture_is_drawn_when_configured(tmp_path, encoder, files):
     inp, ref, chain = files
     with Service(make_config(tmp_path, jobs={"report": True}), encoder=encoder) as service:
@@ -404,7 +422,9 @@ def test_bad_files_are_refused_before_a_job_is_accepted(tmp_path, encoder, files
         client.send("/stito/match", str(inp), str(bad), str(chain), "bad2")
         for job_id in ("bad1", "bad2"):
             error = error_of(client, job_id)
-            assert error.args[2] == code and str(bad) in error.args[1]
+            # a folder as the reference is a folder of references: this empty one has none
+            expected = Code.FILE_NOT_FOUND if (kind, job_id) == ("directory", "bad2") else code
+            assert error.args[2] == expected and str(bad) in error.args[1]
         assert client.of("/stito/accepted") == []
         assert client.ask("/stito/status", reply="/stito/status").args == (0,)
         client.close()
