@@ -410,7 +410,8 @@ def match_audio(source: Audio, reference: Audio | Sequence[Audio], chain: Chain,
         raise SearchError("a match needs at least one reference")
     aimed = [sections(r, excerpt_s, SECTIONS) if objective.whole_reference else [loudest_excerpt(r, excerpt_s)]
              for r in references]
-    objective, target, whole = objective.prepare(aimed, sections(source, excerpt_s, SECTIONS))
+    objective, targets, whole = objective.prepare(aimed, sections(source, excerpt_s, SECTIONS))
+    target = targets.mean(axis=0)
     with ThreadPoolExecutor(workers or default_workers()) as pool:
         def problem_for(excerpts: list[Audio]) -> _Problem:
             return _Problem(chain, objective, price, excerpts, objective.aim(target, excerpts, whole), pool, clock)
@@ -436,8 +437,8 @@ def match_audio(source: Audio, reference: Audio | Sequence[Audio], chain: Chain,
     audio = clock.timed("render_s", _final_render, run, source, applied)
     enabled = [bool(e) for e in applied.enabled]
     report = _report(chain, applied, objective, target, whole, sections(audio, excerpt_s, SECTIONS))
-    if len(aimed) > 1:
-        report["references"] = _apart(objective, target, aimed)
+    if len(targets) > 1:
+        report["references"] = _apart(objective, target, targets)
     return MatchResult(chain.describe(applied.normalized, enabled), audio, chain.applied(applied.normalized, enabled),
                        before, after, run.history, run.stops, time.perf_counter() - start,
                        clock.stages, enabled, chain.economy(applied.normalized, enabled), verification,
@@ -457,15 +458,14 @@ def _report(chain: Chain, applied: Setting, objective: Objective, target: np.nda
     return {"effects": effect_lines(chain, applied.normalized, applied.enabled), "attributes": moves}
 
 
-def _apart(objective: Objective, target: np.ndarray, references: list[list[Audio]]) -> dict[str, Any]:
+def _apart(objective: Objective, target: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
     """How far apart several references were: their count, and per attribute group the mean distance of
-    each one's own target from their common ``target`` (objective units; 0 = within content tolerance;
-    an embedding objective: the mean similarity to the common target)."""
-    own = np.stack([objective.target(r) for r in references])
-    groups = objective.group_distances(own, target)
+    each one's own target (a row of ``targets``) from their common ``target`` (objective units; 0 = within
+    content tolerance; an embedding objective: the mean similarity to the common target)."""
+    groups = objective.group_distances(targets, target)
     if groups:
-        return {"count": len(references), "apart": {g: round(float(d.mean()), 6) for g, d in groups.items()}}
-    return {"count": len(references), "similarity_to_common": round(float(objective.compare(own, target).mean()), 6)}
+        return {"count": len(targets), "apart": {g: round(float(d.mean()), 6) for g, d in groups.items()}}
+    return {"count": len(targets), "similarity_to_common": round(float(objective.compare(targets, target).mean()), 6)}
 
 
 def _found_rows(chain: Chain, found: Setting) -> list[dict[str, Any]]:

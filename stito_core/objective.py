@@ -27,7 +27,8 @@ DEFAULT_METRIC = "attributes"
 #: How many standard deviations of a measure over one recording's sections count as content.
 CONTENT_SPREAD = 2.0
 
-__all__ = ["DEFAULT_METRIC", "AttributeObjective", "EmbeddingObjective", "Objective", "Price", "load_objective"]
+__all__ = ["DEFAULT_METRIC", "AttributeObjective", "EmbeddingObjective", "Objective", "Price", "load_objective",
+           "parse_groups"]
 
 
 class Objective(ABC):
@@ -70,15 +71,19 @@ class Objective(ABC):
                 source: Sequence[Audio]) -> tuple[Objective, np.ndarray, np.ndarray]:
         """For one match towards excerpts of one or more ``references`` (one list of excerpts each) from
         sections of the ``source``: the objective to search with, told how much each measure varies within
-        any one of the recordings so that differences of that size count as content; the target (the
-        references' targets averaged, each reference weighing the same: their common style); and the
+        any one of the recordings so that differences of that size count as content; each reference's own
+        target, one row per reference (their mean, each weighing the same, is their common style); and the
         source's own target (``whole`` of :meth:`aim`). Embeddings have no such measures: this objective
         as it is, and its targets."""
-        return self, np.mean([self.target(r) for r in references], axis=0), self.target(source)
+        return self, np.stack([self.target(r) for r in references]), self.target(source)
 
     def weighs(self, groups: Sequence[str]) -> bool:
         """Whether this objective counts any of the attribute ``groups`` (embeddings count everything)."""
         return True
+
+    def counting(self, groups: Sequence[str]) -> Objective:
+        """This objective counting only the attribute ``groups`` (``--match``); embeddings have none."""
+        raise SearchError(f"choosing attributes ({','.join(groups)}) needs the attributes metric, not '{self.name}'")
 
     def group_distances(self, features: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         """Attribute group -> (items,) distance of each row of ``features`` to ``target``; embeddings have
@@ -146,8 +151,8 @@ class AttributeObjective(Objective):
                 source: Sequence[Audio]) -> tuple[AttributeObjective, np.ndarray, np.ndarray]:
         """Each recording measured once: the tolerances widened to ``CONTENT_SPREAD`` times each feature's
         standard deviation over the sections of a recording (the largest over the references and the
-        source; a measure that moves that much within one recording is content, not processing), and the
-        two targets (the references' pooled features averaged)."""
+        source; a measure that moves that much within one recording is content, not processing), each
+        reference's pooled features (one row per reference) and the source's."""
         measured = [self.features(r) for r in references]
         own = self.features(source)
         spreads = [np.std(features, axis=0) for features in [*measured, own] if len(features) > 1]
@@ -155,11 +160,14 @@ class AttributeObjective(Objective):
         if spreads:
             widened = np.maximum(self.tolerance, CONTENT_SPREAD * np.max(spreads, axis=0))
             objective = AttributeObjective(self.weights, self.guarded, widened)
-        target = np.mean([self.pooled(f, r) for f, r in zip(measured, references)], axis=0)
-        return objective, target, self.pooled(own, source)
+        targets = np.stack([self.pooled(f, r) for f, r in zip(measured, references)])
+        return objective, targets, self.pooled(own, source)
 
     def weighs(self, groups: Sequence[str]) -> bool:
         return any(g in groups for g in self.weights)
+
+    def counting(self, groups: Sequence[str]) -> AttributeObjective:
+        return AttributeObjective({g: 1.0 for g in groups}, self.guarded, self.tolerance)
 
     def restricted(self, groups: Sequence[str], excerpts: Sequence[Audio],
                    aim: np.ndarray) -> AttributeObjective | None:
@@ -181,6 +189,16 @@ class AttributeObjective(Objective):
             groups[g] = np.maximum(groups[g] - base, 0.0)
         total = sum(self.weights.values())
         return sum(w * groups[g] for g, w in self.weights.items()) / total
+
+
+def parse_groups(text: str) -> tuple[str, ...]:
+    """Attribute groups named comma-separated in ``text`` ("space, width"), each once, in the given order;
+    an unknown one is a ``SearchError`` naming it and the valid ones ("" gives none: every group counts)."""
+    chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+    unknown = [g for g in chosen if g not in attributes.GROUPS]
+    if unknown:
+        raise SearchError(f"unknown attribute '{unknown[0]}'; choose from {', '.join(attributes.GROUPS)}")
+    return chosen
 
 
 def check_weights(weights: Mapping[str, float]) -> dict[str, float]:

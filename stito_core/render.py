@@ -22,8 +22,13 @@ def render_generation(chain: Chain, excerpts: Sequence[Audio], candidates: np.nd
                       pool: ThreadPoolExecutor) -> list[Audio]:
     """Every excerpt through ``chain`` once per row of ``candidates`` (normalised 0-1) with that row's
     on/off flags of ``enabled`` (candidates, effects): candidate-major, excerpt-minor order."""
-    jobs = [(x, on, audio) for x, on in zip(candidates, enabled) for audio in excerpts]
-    return list(pool.map(lambda job: chain.render(job[2], job[0], job[1]), jobs))
+    return list(pool.map(lambda job: chain.render(job[2], job[0], job[1]), _jobs(excerpts, candidates, enabled)))
+
+
+def _jobs(excerpts: Sequence[Audio], candidates: np.ndarray,
+          enabled: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, Audio]]:
+    """(candidate, its on/off flags, excerpt) for every render of a generation, candidate-major."""
+    return [(x, on, audio) for x, on in zip(candidates, enabled) for audio in excerpts]
 
 
 def measure_generation(chain: Chain, excerpts: Sequence[Audio], candidates: np.ndarray, enabled: np.ndarray,
@@ -38,5 +43,5 @@ def measure_generation(chain: Chain, excerpts: Sequence[Audio], candidates: np.n
         middle = time.perf_counter()
         return measure(rendered), middle - start, time.perf_counter() - middle
 
-    done = list(pool.map(job, [(x, on, audio) for x, on in zip(candidates, enabled) for audio in excerpts]))
+    done = list(pool.map(job, _jobs(excerpts, candidates, enabled)))
     return np.stack([row for row, _, _ in done]), sum(d[1] for d in done), sum(d[2] for d in done)

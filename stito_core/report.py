@@ -98,3 +98,8 @@ def attribute_lines(moves: Mapping[str, Mapping[str, Any]]) -> list[str]:
             lines.append(f"{group}: {way:.0%} of the way to the reference" if way >= 0 else
                          f"{group}: {-way:.0%} farther from the reference")
     return lines
+
+
+def report_lines(report: Mapping[str, Any]) -> list[str]:
+    """A match's ``report`` (``MatchResult.report``) as lines: its effects, then its attribute moves."""
+    return [*report["effects"], *attribute_lines(report["attributes"])]

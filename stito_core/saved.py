@@ -53,6 +53,10 @@ class SavedMatch:
         """Parameter-file rows of the setting at ``amount``."""
         return self.chain.describe(*self.at(amount))
 
+    def effects_on(self, amount: float = 1.0) -> list[str]:
+        """Names of the effects switched on at ``amount``, in chain order."""
+        return [slot.effect.name for slot, on in zip(self.chain.slots, self.at(amount)[1]) if on]
+
 
 def load_saved(path: Path, load: Callable[[str], Chain] = load_chain) -> SavedMatch:
     """The match saved in the parameter file (or preset) ``path``; its chain is loaded again by ``load``
@@ -139,8 +143,7 @@ def list_presets() -> list[tuple[str, str, list[str]]]:
     for path in sorted(presets_dir().glob("*.json")):
         try:
             saved = load_saved(path)
-            on = [s.effect.name for s, flag in zip(saved.chain.slots, saved.enabled) if flag]
-            rows.append((path.stem, saved.chain.name, on))
+            rows.append((path.stem, saved.chain.name, saved.effects_on()))
         except StitoError as exc:
             rows.append((path.stem, f"unusable: {exc}", []))
     return rows

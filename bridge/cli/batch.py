@@ -118,10 +118,9 @@ def _shared(stems: list[Path], folder: Path, references: list[Audio], chain: Any
     frames = max(a.frames for a in ready)
     mix = np.sum([fit_length(a, frames).samples for a in ready], axis=0)
     mix = Audio(np.asarray(mix / max(1.0, float(np.max(np.abs(mix)))), dtype=np.float32), rate)
-    result = match_audio(mix, references, chain, objective, **{**options, "amount": 1.0})
-    flags = {row["effect"]: bool(row["enabled"]) for row in result.found}
-    saved = SavedMatch(args.input, chain, np.array([row["normalized"] for row in result.found]),
-                       [flags.get(slot.effect.name, False) for slot in chain.slots], {"reference": str(args.reference[0])})
+    result = match_audio(mix, references, chain, objective, **{**options, "amount": 1.0})  # at 1: applied = found
+    saved = SavedMatch(args.input, chain, np.array([row["normalized"] for row in result.found]), list(result.enabled),
+                       {"reference": str(args.reference[0])})
     return saved, failed
 
 
@@ -141,9 +140,9 @@ def _one(stem: Path, folder: Path, references: list[Audio], chain: Any, objectiv
         if shared is not None:
             save_applied(shared, shared.render(source.stereo(), args.amount), args.amount, stem, out, params,
                          overwrite=True)
-            on = [s.effect.name for s, f in zip(chain.slots, shared.at(args.amount)[1]) if f]
             error.unlink(missing_ok=True)
-            return _Row(stem.name, "done (shared)", ", ".join(on) or "none", "", time.perf_counter() - start)
+            return _Row(stem.name, "done (shared)", ", ".join(shared.effects_on(args.amount)) or "none", "",
+                        time.perf_counter() - start)
         result = match_audio(source, references, chain, objective, **options)
         save_match(result, chain.name, stem, list(args.reference), out, params, overwrite=True,
                    chain_file=chain.path)

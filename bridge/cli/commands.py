@@ -13,14 +13,14 @@ from tqdm import tqdm
 from . import batch
 
 from stito_core import load_chain
-from stito_core.objective import AttributeObjective, load_objective
+from stito_core.objective import load_objective
 from stito_core.bench import TASKS
 from stito_core.audio_io import check_output_path, check_target, read_audio, write_text_atomic
 from stito_core.chain import Chain
 from stito_core.errors import AudioError, SearchError
 from stito_core.param_file import save_applied, save_match
 from stito_core.picture import draw_report
-from stito_core.report import attribute_lines
+from stito_core.report import attribute_lines, report_lines
 from stito_core.saved import list_presets, load_saved, presets_dir, resolve, save_preset
 from stito_core.chains import chain_names
 from stito_core.match import MatchResult, Progress, match_audio
@@ -64,8 +64,8 @@ def match(args: argparse.Namespace) -> int:
     with _ProgressBar(disable=args.quiet) as bar:
         result = match_audio(source, references, chain, encoder, progress=bar.update, **options)
     if args.report is not None:
-        lines = [*result.report["effects"], *attribute_lines(result.report["attributes"])]
-        draw_report(args.report, {"input": source, "result": result.audio, "reference": references[0]}, lines,
+        draw_report(args.report, {"input": source, "result": result.audio, "reference": references[0]},
+                    report_lines(result.report),
                     overwrite=args.force)
         print(f"drew the report in {args.report}")
     _save(args, chain.name, result, out, params, chain.path)
@@ -77,10 +77,9 @@ def _objective(args: argparse.Namespace) -> Any:
     objective = load_objective(args.encoder)
     if args.match is None:
         return objective
-    if not isinstance(objective, AttributeObjective) or args.method == "rule-based":
-        raise SearchError(f"--match {','.join(args.match)}: choosing attributes needs the attributes metric and "
-                          "the st-ito method")
-    return AttributeObjective({g: 1.0 for g in args.match})
+    if args.method == "rule-based":
+        raise SearchError(f"--match {','.join(args.match)}: choosing attributes needs the st-ito method")
+    return objective.counting(args.match)
 
 
 def apply(args: argparse.Namespace) -> int:
@@ -95,9 +94,8 @@ def apply(args: argparse.Namespace) -> int:
     gain_db = save_applied(saved, audio, args.amount, args.stem, out, params, overwrite=args.force)
     if gain_db < 0:
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
-    on = [s.effect.name for s, flag in zip(saved.chain.slots, saved.at(args.amount)[1]) if flag]
     print(f"applied {saved.path} (chain {saved.chain.name}) at amount {args.amount:g} to {args.stem}")
-    print(f"effects on: {', '.join(on) or 'none (the input is returned unprocessed)'}")
+    print(f"effects on: {', '.join(saved.effects_on(args.amount)) or 'none (the input is returned unprocessed)'}")
     print(f"wrote {out} and {params}")
     return 0
 
@@ -146,8 +144,9 @@ def _save(args: argparse.Namespace, chain: str, result: MatchResult, out: Path, 
         print(f"note: the processed audio peaked above 0 dBFS; scaled by {gain_db:.1f} dB to avoid clipping")
     print(f"wrote {out} and {params} in {result.seconds:.1f} s (stopped: {_reason(result.stop)})")
     if result.enabled:
-        lines = result.report.get("effects") or ["none (the input is returned unprocessed)"]
-        print("effects on: " + ("\n  ".join(["", *lines]) if result.report.get("effects") else lines[0]))
+        effects = result.report.get("effects")  # one line each; a rule-based result has no report
+        print("effects on: " + ("".join(f"\n  {line}" for line in effects) if effects else
+                                "none (the input is returned unprocessed)"))
     for line in attribute_lines(result.report.get("attributes", {})):
         print(f"  {line}")
     if result.verification:

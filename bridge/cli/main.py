@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stito_core import __version__
-from stito_core.objective import DEFAULT_METRIC
+from stito_core.objective import DEFAULT_METRIC, parse_groups
 from stito_core.errors import SearchError, StitoError
 from stito_core.attributes import GROUPS
 from stito_core.match import AUDITION_ITER, MAX_AMOUNT, MIN_EXCERPT_S, check_amount, check_excerpt
@@ -126,12 +126,13 @@ def _amount(text: str) -> float:
 
 
 def _groups(text: str) -> tuple[str, ...]:
-    """An argparse type for ``--match``: known attribute groups, comma-separated."""
-    chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
-    unknown = [g for g in chosen if g not in GROUPS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"unknown attribute '{unknown[0] if unknown else text}'; choose from "
-                                         f"{', '.join(GROUPS)}")
+    """An argparse type for ``--match``: known attribute groups, comma-separated, at least one."""
+    try:
+        chosen = parse_groups(text)
+    except SearchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not chosen:
+        raise argparse.ArgumentTypeError(f"unknown attribute '{text}'; choose from {', '.join(GROUPS)}")
     return chosen
 
 

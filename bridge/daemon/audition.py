@@ -76,12 +76,14 @@ class Audition:
         by level. Returns (its length in seconds, the gain applied in dB)."""
         if not self.enabled:
             raise DaemonError(Code.NO_AUDIO_DEVICE, "audition is off (audition.enabled = false)")
-        audio = check_audio_file(path)
         gain_db = 0.0
-        if matched_to:
-            others = [check_audio_file(other) for other in matched_to]
-            gain_db = matched_gains_db(others)[list(matched_to).index(path)]
-            audio = audio.with_samples(audio.samples * 10 ** (gain_db / 20))
+        if matched_to:  # each file read once, the played one among them
+            together = [check_audio_file(other) for other in matched_to]
+            which = list(matched_to).index(path)
+            gain_db = matched_gains_db(together)[which]
+            audio = together[which].with_samples(together[which].samples * 10 ** (gain_db / 20))
+        else:
+            audio = check_audio_file(path)
         with self._lock:
             self.player.stop()
             self.player.play(audio)

@@ -17,10 +17,9 @@ from typing import Any
 
 from stito_core import __version__
 from stito_core.chain import Chain
-from stito_core.errors import StitoError
-from stito_core.attributes import GROUPS
+from stito_core.errors import SearchError, StitoError
 from stito_core.match import MAX_AMOUNT, check_amount
-from stito_core.objective import AttributeObjective
+from stito_core.objective import parse_groups
 from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
@@ -218,14 +217,12 @@ class Handlers:
         objective (the default metric)."""
         if not isinstance(text, str):
             raise DaemonError(Code.WRONG_ARGUMENT_TYPE, f"{address}: groups must be a string such as 'space,width'")
-        chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
-        unknown = [g for g in chosen if g not in GROUPS]
-        if unknown:
-            raise DaemonError(Code.BAD_ARGUMENT, f"{address}: unknown attribute '{unknown[0]}'; choose from "
-                              f"{', '.join(GROUPS)}")
-        if chosen and not isinstance(self.service.encoder, AttributeObjective):
-            raise DaemonError(Code.BAD_ARGUMENT, f"{address}: choosing attributes needs the attributes metric "
-                              "(encoder.name)")
+        try:
+            chosen = parse_groups(text)
+            if chosen:
+                self.service.encoder.counting(chosen)
+        except SearchError as exc:
+            raise DaemonError(Code.BAD_ARGUMENT, f"{address}: {exc} (encoder.name)") from None
         return chosen
 
     def _check_daw(self, daw: str, chain: Chain) -> str | None:

@@ -16,10 +16,9 @@ from typing import Any
 from stito_core.audio_io import write_text_atomic
 from stito_core.errors import AudioError, CancelledError, StitoError
 from stito_core.match import MatchResult, Progress, match_audio
-from stito_core.objective import AttributeObjective
 from stito_core.param_file import save_applied, save_match
 from stito_core.picture import draw_report
-from stito_core.report import attribute_lines
+from stito_core.report import report_lines
 from stito_core.saved import load_saved
 
 from ..codes import Code, DaemonError
@@ -104,8 +103,8 @@ class JobRun:
         source, references = check_audio_file(spec.input, limit), check_references(spec.reference, limit)
         chain = self.service.config.chain(spec.chain)
         objective = self.service.encoder
-        if spec.groups:  # checked at acceptance: the daemon's metric is the attribute objective
-            objective = AttributeObjective({g: 1.0 for g in spec.groups}, tolerance=objective.tolerance)
+        if spec.groups:  # checked at acceptance: the daemon's metric can count groups
+            objective = objective.counting(spec.groups)
         result = match_audio(source, references, chain, objective, progress=self._progress,
                              cancelled=self._cancelled, amount=spec.amount, **spec.search)
         self._heard = {"input": source, "reference": references[0]}
@@ -152,9 +151,8 @@ class JobRun:
         """The report picture beside the results (``jobs.report``); a failure to draw it is logged, and the
         match stays done."""
         path = _report_path(self.job.spec)
-        lines = [*result.report["effects"], *attribute_lines(result.report["attributes"])]
         try:
-            draw_report(path, {**self._heard, "result": result.audio}, lines, overwrite=True)
+            draw_report(path, {**self._heard, "result": result.audio}, report_lines(result.report), overwrite=True)
         except StitoError as exc:
             log.warning("job %s: no report picture: %s", self.job.id, exc)
             return None

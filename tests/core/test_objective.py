@@ -121,7 +121,7 @@ def test_a_measure_that_varies_within_a_recording_counts_as_content(dry):
     varied, steady = [dry, dry.with_samples(dry.samples * gate)], [dry, dry]
     objective = AttributeObjective()
     spread = attributes.NAMES.index("level_spread_db")
-    within, target_of_varied, target_of_steady = objective.prepare([varied], steady)
+    within, (target_of_varied,), target_of_steady = objective.prepare([varied], steady)
     assert np.array_equal(target_of_varied, objective.target(varied))
     assert np.array_equal(target_of_steady, objective.target(steady))
     measured = attributes.measure(varied)[:, spread]
