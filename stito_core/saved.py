@@ -38,6 +38,11 @@ class SavedMatch:
     enabled: list[bool]
     record: dict[str, Any]
 
+    @property
+    def chain_source(self) -> str:
+        """What loads this match's chain again: its chain file, else its shipped name."""
+        return str(self.chain.path or self.chain.name)
+
     def at(self, amount: float) -> tuple[np.ndarray, list[bool]]:
         """The found setting at ``amount`` (0 to ``match.MAX_AMOUNT``; :meth:`Chain.at_amount`)."""
         return self.chain.at_amount(self.normalized, self.enabled, check_amount(amount))

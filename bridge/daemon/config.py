@@ -11,14 +11,14 @@ import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from stito_core.chain import Chain
-from stito_core.saved import load_saved
+from stito_core.saved import SavedMatch, load_saved
 from stito_core.chains import chain_names, load_chain
-from stito_core.objective import DEFAULT_METRIC
+from stito_core.objective import DEFAULT_METRIC, parse_groups
 from stito_core.errors import ChainError, NotAllowedError, StitoError
 from stito_core.places import Places, inside
 from stito_core.search import OPTIONS
@@ -109,6 +109,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "apply": Key("path", None, "a saved match (a parameter file or preset written by stito) rendered onto "
                      "every bounce instead of a search; its own chain is used"),
         "amount": Key(float, 1.0, "how far toward the found (or applied) settings, 0 (untouched) to 1.5", 0.0, 1.5),
+        "match": Key(str, "", "only these attribute groups count, comma-separated (tone, dynamics, space, width; "
+                     "empty: all); needs encoder.name = \"attributes\""),
         "settle_s": Key(float, 2.0, "a bounce is taken once its size and time stayed unchanged this long, s",
                         0.05, 3600),
         "give_up_s": Key(float, 20.0, "a file unchanged this long that still is not usable audio gets "
@@ -129,6 +131,7 @@ class WatchConfig:
     daw: str | None
     apply: Path | None
     amount: float
+    match: str
     settle_s: float
     give_up_s: float
 
@@ -311,7 +314,7 @@ def _cross_checks(sections: dict[str, dict[str, Any]], watch: list[WatchConfig],
         errors.append(f"logging/file: folder {log_file.parent} does not exist")
     _check_encoder(sections["encoder"]["name"], errors)
     seen: dict[Path, int] = {}
-    for w in watch:
+    for at, w in enumerate(watch):
         where = f"watch[{w.index}]"
         if w.path is not None and _check_folder(f"{where}/path", w.path, errors):
             other = seen.setdefault(w.path.resolve(), w.index)
@@ -320,8 +323,12 @@ def _cross_checks(sections: dict[str, dict[str, Any]], watch: list[WatchConfig],
         if w.reference is not None:
             _check_reference(f"{where}/reference", w.reference, errors)
         chain = _check_chain(f"{where}/chain", w.chain, errors)
-        if w.apply is not None:
-            chain = _check_saved(f"{where}/apply", w.apply, errors)
+        _check_groups(f"{where}/match", w.match, sections["encoder"]["name"], errors)
+        if w.apply is not None:  # the saved match's own chain is the one its jobs run and /stito/push uses
+            saved = _check_saved(f"{where}/apply", w.apply, errors)
+            chain = saved.chain if saved else None
+            if saved:
+                watch[at] = replace(w, chain=saved.chain_source)
         if _check_profile(f"{where}/daw", w.daw, profiles, errors) and chain and not profiles[w.daw].maps(chain.name):
             errors.append(f"{where}/daw: DAW profile '{w.daw}' maps no parameter of chain '{chain.name}'; add "
                           f"[chains.{chain.name}] to {profiles[w.daw].path}")
@@ -343,13 +350,22 @@ def _check_reference(where: str, path: Path, errors: list[str]) -> None:
         errors.append(f"{where}: {exc}")
 
 
-def _check_saved(where: str, path: Path, errors: list[str]) -> Chain | None:
-    """The chain of the saved match at ``path`` when it loads and fits it, else an error line."""
+def _check_saved(where: str, path: Path, errors: list[str]) -> SavedMatch | None:
+    """The saved match at ``path`` when it loads and fits its chain, else an error line."""
     try:
-        return load_saved(path).chain
+        return load_saved(path)
     except StitoError as exc:
         errors.append(f"{where}: {exc}")
         return None
+
+
+def _check_groups(where: str, text: str, metric: str, errors: list[str]) -> None:
+    """Attribute groups a watch counts: known ones, and a metric that has groups."""
+    try:
+        if parse_groups(text) and metric != DEFAULT_METRIC:
+            errors.append(f"{where}: choosing attributes needs encoder.name = \"{DEFAULT_METRIC}\", not '{metric}'")
+    except StitoError as exc:
+        errors.append(f"{where}: {exc}")
 
 
 def _check_chain(where: str, name: str | None, errors: list[str]) -> Chain | None:

@@ -204,11 +204,11 @@ class Handlers:
             raise
         except StitoError as exc:
             raise DaemonError(Code.BAD_ARGUMENT, str(exc)) from None
-        chain = str(saved.chain.path or saved.chain.name)
         daw = self._check_daw(daw, saved.chain)
         with self._naming:
             output, params = self._outputs(Path(inp), job_id, "applied")
-            spec = JobSpec(inp, str(saved.record.get("reference", "")), chain, str(output), str(params), "osc", daw,
+            spec = JobSpec(inp, str(saved.record.get("reference", "")), saved.chain_source, str(output), str(params),
+                           "osc", daw,
                            sender, apply=saved_file, amount=amount)
             return self.service.queue.submit(job_id, spec, lambda job: self._send(sender, "/stito/accepted", job.id))
 

@@ -24,6 +24,7 @@ from watchdog.observers.polling import PollingObserver
 
 from stito_core.audio_io import is_audio_name, write_text_atomic
 from stito_core.errors import StitoError
+from stito_core.objective import parse_groups
 
 from ..codes import Code, DaemonError
 from .config import WatchConfig
@@ -181,12 +182,12 @@ class Watchers:
     def _spec(self, path: Path, watch: WatchConfig) -> JobSpec:
         output, params, error_file = _results(path)
         output.parent.mkdir(exist_ok=True)
-        if watch.apply is not None:  # a saved match onto every bounce: no reference, no search
-            return JobSpec(str(path), "", watch.chain, str(output), str(params), "watch", watch.daw, None,
-                           str(error_file), apply=str(watch.apply), amount=watch.amount)
+        if watch.apply is not None:  # a saved match onto every bounce: no reference, no search, its own chain
+            return JobSpec(str(path), "", watch.chain, str(output), str(params), "watch", watch.daw,
+                           None, str(error_file), apply=str(watch.apply), amount=watch.amount)
         reference = watch.reference or _folder_reference(path.parent)
         return JobSpec(str(path), str(reference), watch.chain, str(output), str(params), "watch", watch.daw,
-                       None, str(error_file), dict(self.search), amount=watch.amount)
+                       None, str(error_file), dict(self.search), amount=watch.amount, groups=parse_groups(watch.match))
 
 
 class _Events(FileSystemEventHandler):

@@ -5,12 +5,20 @@ ardour {
 	author      = "stito",
 	description = [[Applies a stito parameter file (.json) to a track's plugins with Ardour's own Lua API:
 no OSC surface and no strip numbers needed. The file's first effect goes to the track's plugin
-number "first plugin", the next effect to the next plugin; parameters are found by name.]]
+number "first plugin", the next effect to the next plugin; parameters are found by name.
+The dialog offers the last match. At an amount other than 1 (0 untouched, 1 as found, up to 1.5) the
+stito daemon first renders the match at that amount onto its input (/stito/apply, no new search:
+seconds) and the scaled settings are applied; every parameter moves from its neutral value toward the
+found one in its own scale.]]
 }
 
 function factory () return function ()
 
 	local STATE_FILE = "stito-last-job.txt" -- written by "stito: Match Region to Reference" in <session>/export
+	-- where `stito serve` listens, and its server.token (as in "stito: Match Region to Reference")
+	local DAEMON_URL = os.getenv ("STITO_DAEMON_URL") or "osc.udp://127.0.0.1:9700"
+	local TOKEN = os.getenv ("STITO_TOKEN") or ""
+	local WAIT_S = 120 -- how long to wait for the daemon's render at another amount, seconds
 
 	---------------------------------------------------------------------------------------------
 	-- a small JSON decoder (Ardour has none); the same as daw_scripts/reaper/stito_json.lua
@@ -192,6 +200,44 @@ function factory () return function ()
 		return stem .. ".matched.json"
 	end
 
+	-- The match at `amount`, rendered by the daemon onto the input it was made for (/stito/apply, profile
+	-- "none": this script sets the values): the path and text of the parameter file it writes beside that
+	-- input (<stem>.applied.json, or .applied-<job>.json when taken), or nil and why not.
+	local function applied_at (params, data, amount)
+		if type (data.input) ~= "string" or not read_text (data.input) then
+			return nil, params .. ": its input (key 'input') cannot be read, so it cannot be rendered at another amount"
+		end
+		local job = "ardour-apply-" .. os.date ("%Y%m%d-%H%M%S")
+		local stem = data.input:gsub ("%.[^./\\]*$", "")
+		local candidates = { stem .. ".applied-" .. job .. ".json" }
+		if not read_text (stem .. ".applied.json") then table.insert (candidates, 1, stem .. ".applied.json") end
+		local args = { params, data.input, string.format ("%.6g", amount), job, "none" }
+		if TOKEN ~= "" then table.insert (args, 1, TOKEN) end
+		ARDOUR.LuaOSC.Address (DAEMON_URL):send ("/stito/apply", string.rep ("s", #args), table.unpack (args))
+		for _ = 1, WAIT_S * 10 do
+			for _, path in ipairs (candidates) do
+				local text = read_text (path)
+				if text then return path, text end
+			end
+			ARDOUR.LuaAPI.usleep (100000)
+		end
+		return nil, string.format ("no result from the stito daemon at %s after %d s (job %s): is `stito serve` "
+			.. "running, and may it read %s? See its log.", DAEMON_URL, WAIT_S, job, params)
+	end
+
+	local function fail (text)
+		LuaDialog.Message ("stito", text, LuaDialog.MessageType.Error, LuaDialog.ButtonType.Close):run ()
+	end
+
+	-- The parameter file's rows, or nil and why not.
+	local function parameters (path, text)
+		local ok, data = pcall (decode_json, text or "")
+		if not text or not ok or type (data) ~= "table" or type (data.parameters) ~= "table" then
+			return nil, "Cannot use " .. tostring (path) .. ": " .. tostring (text and data or "unreadable")
+		end
+		return data
+	end
+
 	local state = read_state ()
 	local tracks, names, default_track = {}, {}, nil
 	for route in Session:get_tracks ():iter () do
@@ -211,18 +257,23 @@ function factory () return function ()
 		{ type = "dropdown", key = "track", title = "Track", values = choices, default = default_track or names[1] },
 		{ type = "number", key = "first_plugin", title = "Chain's first plugin on the track", min = 1, max = 64, step = 1, digits = 0,
 		  default = tonumber (state.first_plugin) or 1 },
+		{ type = "number", key = "amount", title = "Amount (0 untouched, 1 as found)", min = 0, max = 1.5, step = 0.05,
+		  digits = 2, default = 1 },
 	}):run ()
 	if not answers then return end
 
-	local text = read_text (answers.params)
-	local ok, data = pcall (decode_json, text or "")
-	if not text or not ok or type (data) ~= "table" or type (data.parameters) ~= "table" then
-		LuaDialog.Message ("stito", "Cannot use " .. tostring (answers.params) .. ": " .. tostring (text and data or "unreadable"),
-			LuaDialog.MessageType.Error, LuaDialog.ButtonType.Close):run ()
-		return
+	local data, why = parameters (answers.params, read_text (answers.params))
+	if not data then return fail (why) end
+	local amount, scaled = tonumber (answers.amount) or 1, ""
+	if amount ~= 1 then
+		local path, text = applied_at (answers.params, data, amount)
+		if not path then return fail (text) end
+		data, why = parameters (path, text)
+		if not data then return fail (why) end
+		scaled = string.format (" (the match at amount %.6g, %s)", amount, path)
 	end
 	local set, problems = apply (tracks[answers.track], data.parameters, math.floor (answers.first_plugin))
-	local report = string.format ("Set %d of %d parameters on %s.", set, #data.parameters, answers.track)
+	local report = string.format ("Set %d of %d parameters on %s%s.", set, #data.parameters, answers.track, scaled)
 	if #problems > 0 then report = report .. "\n\nNot set:\n" .. table.concat (problems, "\n") end
 	print (report)
 	LuaDialog.Message ("stito", report, LuaDialog.MessageType.Info, LuaDialog.ButtonType.Close):run ()

@@ -6,6 +6,9 @@ ardour {
 	description = [[Sends the selected audio region and a reference file to the stito daemon
 (`stito serve`, OSC on 127.0.0.1:9700). The daemon searches the chain's parameters and pushes them
 back to this track's plugins through Ardour's OSC surface (DAW profile "ardour").
+The dialog's "match only" takes some attribute groups (tone, dynamics, space, width; e.g. "space" to
+take only the room of the reference, the EQ and compressor then stay neutral), and "amount" how far
+toward the found settings (0 untouched, 1 as found, up to 1.5).
 Needs: stito serve running; Preferences > Control Surfaces > Open Sound Control enabled (port 3819).]]
 }
 
@@ -23,6 +26,8 @@ function factory () return function ()
 	local DEFAULT_CHAIN = "ardour-zam"           -- a chain mirroring this track's plugins
 	local DEFAULT_PROFILE = "ardour"             -- DAW profile the daemon pushes through ("none": no push)
 	local STATE_FILE = "stito-last-job.txt"      -- in <session>/export/, read by "stito: Apply Match"
+	-- the attribute groups the daemon's default metric can count alone
+	local GROUPS = { tone = true, dynamics = true, space = true, width = true }
 
 	-- Files of this script live in the session's export folder (every session has one).
 	local function session_file (name)
@@ -58,7 +63,8 @@ function factory () return function ()
 
 	local function write_state (state)
 		local handle = assert (io.open (session_file (STATE_FILE), "w"))
-		for _, key in ipairs ({"job", "input", "reference", "chain", "profile", "track", "first_plugin", "strip"}) do
+		for _, key in ipairs ({"job", "input", "reference", "chain", "profile", "track", "first_plugin", "strip",
+				"amount", "match"}) do
 			handle:write (key, "=", tostring (state[key] or ""), "\n")
 		end
 		handle:close ()
@@ -127,6 +133,16 @@ function factory () return function ()
 		return path
 	end
 
+	-- "space, width" -> "space,width", or nil and the unknown group.
+	local function checked_groups (text)
+		local chosen = {}
+		for group in (text or ""):gmatch ("[^,%s]+") do
+			if not GROUPS[group] then return nil, group end
+			chosen[#chosen + 1] = group
+		end
+		return table.concat (chosen, ",")
+	end
+
 	-- The strip number Ardour's OSC surface gives the track with its default strip types:
 	-- visible tracks and busses in editor order, master and monitor not counted.
 	local function osc_strip (track)
@@ -159,29 +175,43 @@ function factory () return function ()
 		{ type = "entry", key = "profile", title = "DAW profile", default = last.profile or DEFAULT_PROFILE },
 		{ type = "number", key = "first_plugin", title = "Chain's first plugin on the strip", min = 1, max = 64, step = 1, digits = 0,
 		  default = tonumber (last.first_plugin) or 1 },
+		{ type = "entry", key = "match", title = "Match only (tone, dynamics, space, width; empty: all)",
+		  default = last.match or "" },
+		{ type = "number", key = "amount", title = "Amount (0 untouched, 1 as found)", min = 0, max = 1.5, step = 0.05,
+		  digits = 2, default = tonumber (last.amount) or 1 },
 	}):run ()
 	if not answers then return end -- cancelled
 	if not answers.reference or answers.reference == "" or not read_line (answers.reference) then
 		message ("Choose a reference audio file.", LuaDialog.MessageType.Warning)
 		return
 	end
+	local groups, unknown = checked_groups (answers.match)
+	if not groups then
+		message ("Unknown attribute '" .. unknown .. "': choose from tone, dynamics, space, width.",
+			LuaDialog.MessageType.Warning)
+		return
+	end
+	local amount = string.format ("%.6g", tonumber (answers.amount) or 1)
 
 	local input = input_file (audio)
 	local job = "ardour-" .. os.date ("%Y%m%d-%H%M%S")
-	-- /stito/match [token] input reference chain job profile; send() reports false even when it worked
-	local args = { input, answers.reference, answers.chain, job, answers.profile }
+	-- /stito/match [token] input reference chain job profile amount groups; send() reports false even when
+	-- it worked
+	local args = { input, answers.reference, answers.chain, job, answers.profile, amount, groups }
 	if TOKEN ~= "" then table.insert (args, 1, TOKEN) end
 	ARDOUR.LuaOSC.Address (DAEMON_URL):send ("/stito/match", string.rep ("s", #args), table.unpack (args))
 
 	local strip = osc_strip (track)
 	write_state ({ job = job, input = input, reference = answers.reference, chain = answers.chain,
-		profile = answers.profile, track = track:name (), first_plugin = math.floor (answers.first_plugin), strip = strip })
+		profile = answers.profile, track = track:name (), first_plugin = math.floor (answers.first_plugin), strip = strip,
+		amount = amount, match = groups })
 	local note = ""
 	if answers.profile ~= "none" and strip ~= 1 then
 		note = string.format ("\n\nThis track is OSC strip %s, but the shipped \"ardour\" profile pushes to strip 1: "
 			.. "put the track first, copy the profile with track = %s (see daw_scripts/README.md), "
 			.. "or use \"stito: Apply Match\" when the job is done.", tostring (strip), tostring (strip))
 	end
-	message (string.format ("Sent job %s to %s:\n%s -> %s (chain %s).\nThe daemon pushes the found settings when it is done "
-		.. "(watch its log).%s", job, DAEMON_URL, input, answers.reference, answers.chain, note))
+	local only = groups ~= "" and (", only " .. groups) or ""
+	message (string.format ("Sent job %s to %s:\n%s -> %s (chain %s, amount %s%s).\nThe daemon pushes the found settings when it is done "
+		.. "(watch its log).%s", job, DAEMON_URL, input, answers.reference, answers.chain, amount, only, note))
 end end

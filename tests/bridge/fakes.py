@@ -187,14 +187,15 @@ def tiny_chain(folder: Path) -> Path:
 
 
 def make_config(folder: Path, *, search: dict | None = None, watch: list[dict] | None = None,
-                jobs: dict | None = None, server: dict | None = None, push: dict | None = None) -> Config:
+                jobs: dict | None = None, server: dict | None = None, push: dict | None = None,
+                encoder: str = "mfcc") -> Config:
     """A checked daemon configuration with its state in ``folder``, on a free port, with quick searches;
     chain files in ``folder`` (the tests' ``tiny_chain``) are allowed."""
     data: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": 0, "chain_folders": [str(folder)], **(server or {})},
         "jobs": {"state_dir": str(folder / "state"), "queue_length": 8, "time_limit_s": 120,
                  **(jobs or {}), "search": {**QUICK_SEARCH, **(search or {})}},
-        "encoder": {"name": "mfcc"},
+        "encoder": {"name": encoder},
         "logging": {"level": "debug"},
         "push": push or {},
         "watch": watch or [],

@@ -36,8 +36,8 @@ def folder(tmp_path):
     return path
 
 
-def watch_config(tmp_path, folder, client_port, search=None, jobs=None, **watch):
-    return make_config(tmp_path, search=search, jobs=jobs,
+def watch_config(tmp_path, folder, client_port, search=None, jobs=None, encoder="mfcc", **watch):
+    return make_config(tmp_path, search=search, jobs=jobs, encoder=encoder,
                        server={"reply_host": "127.0.0.1", "reply_port": client_port},
                        watch=[{"path": str(folder), "chain": str(tiny_chain(tmp_path)), "settle_s": SETTLE_S,
                                "give_up_s": 5.0, **watch}])
@@ -180,3 +180,40 @@ def test_a_watch_folder_can_apply_a_saved_match_instead_of_searching(tmp_path, f
     with pytest.raises(ConfigError, match=r"watch\[1\]/apply: .*junk.json: not a stito parameter file"):
         watch_config(tmp_path, folder, client.port, apply=str(tmp_path / "junk.json"))
     client.close()
+
+
+def test_an_applying_watch_runs_and_journals_the_saved_matchs_own_chain(tmp_path, folder):
+    """The watch's ``chain`` (here the default builtin) gives way to the saved match's, so the journal,
+    and /stito/push of such a job, name the chain the settings belong to."""
+    from bridge.cli.main import main
+    from stito_core.saved import load_saved
+
+    src = write(tmp_path / "src.wav", music(1.5, RATE, seed=1), RATE)
+    assert main(["match", str(src), str(folder / "reference.wav"), "-c", str(tiny_chain(tmp_path)), "--encoder",
+                 "mfcc", "--popsize", "8", "--max-iter", "2", "--quiet"]) == 0
+    saved = load_saved(tmp_path / "src.matched.json")
+    config = watch_config(tmp_path, folder, 9, chain="builtin", apply=str(saved.path))
+    assert config.watch[0].chain == saved.chain_source == str(tiny_chain(tmp_path))
+
+
+def test_a_watch_folder_matches_only_its_attribute_groups(tmp_path, folder):
+    """``match = "space"``: the watch's jobs count only space, so the chain's compressor (a dynamics
+    effect) stays off; an unknown group, or groups with a metric that has none, is a configuration error."""
+    from bridge.daemon.config import ConfigError
+    from stito_core.objective import load_objective
+
+    client = Client()
+    with Service(watch_config(tmp_path, folder, client.port, encoder="attributes", match="space"),
+                 encoder=load_objective("attributes")):
+        (folder / "take.wav").write_bytes(wav_bytes())
+        done = client.wait_for("/stito/done")[0]
+    client.close()
+    record = json.loads(Path(done.args[2]).read_text(encoding="utf-8"))
+    assert [row["enabled"] for row in record["parameters"]] == [False, False]
+    entries = [json.loads(line) for line in (tmp_path / "state" / JOURNAL_NAME).read_text().splitlines()]
+    assert [e["spec"]["groups"] for e in entries if "spec" in e] == [["space"]]
+    with pytest.raises(ConfigError, match=r"watch\[1\]/match: unknown attribute 'colour'"):
+        watch_config(tmp_path, folder, 9, encoder="attributes", match="space,colour")
+    with pytest.raises(ConfigError, match=r"watch\[1\]/match: choosing attributes needs encoder.name = "
+                       r"\"attributes\", not 'mfcc'"):
+        watch_config(tmp_path, folder, 9, match="space")

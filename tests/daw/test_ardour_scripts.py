@@ -4,6 +4,7 @@ with stand-ins for the editor selection and the dialogs (tests/daw/ardour/run_ac
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,10 @@ import soundfile as sf
 from bridge.pushback.profiles import SHIPPED_DIR, load_profile
 from stito_core import load_chain
 from stito_core.audio_io import read_audio
-from tests.bridge.fakes import Client, free_port
+from bridge.daemon.service import Service
+from stito_core.encoders import load_encoder
+from stito_core.saved import load_saved
+from tests.bridge.fakes import Client, free_port, make_config
 from tests.daw.ardour_host import HERE, build_session, missing_tools, run_lua, saved_values
 from tests.helpers import music, write
 
@@ -48,29 +52,48 @@ def run_action(built, script: str, answers: dict[str, object], **env: str) -> st
     return run_lua(HERE / "run_action.lua", full_env, "ACTION DONE")
 
 
+MATCH_ANSWERS = {"chain": "ardour-zam", "profile": "ardour", "first_plugin": 1}
+
+
 @pytest.mark.parametrize("token", ["", "ardour-token-0123456789"])
 def test_match_script_writes_the_region_and_sends_the_job(session, token):
-    """The job goes out as /stito/match input reference chain job profile, after $STITO_TOKEN when it is set."""
+    """The job goes out as /stito/match input reference chain job profile amount groups, after
+    $STITO_TOKEN when it is set; "match only" and "amount" come from the dialog."""
     built, dry, root = session
     reference = write(root / "reference.wav", music(1.0, RATE, seed=4), RATE)
     daemon = Client()  # stands in for `stito serve`: only listens
     try:
         output = run_action(built, "stito_match_region.lua",
-                            {"reference": reference, "chain": "ardour-zam", "profile": "ardour", "first_plugin": 1},
+                            {**MATCH_ANSWERS, "reference": reference, "match": "space, width", "amount": 0.5},
                             STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}", STITO_TOKEN=token)
         sent = daemon.wait_for("/stito/match", timeout=10)[0]
     finally:
         daemon.close()
     assert (sent.args[0] == token) == bool(token)
-    input_path, ref, chain_name, job, profile = sent.args[1:] if token else sent.args
+    input_path, ref, chain_name, job, profile, amount, groups = sent.args[1:] if token else sent.args
     assert (ref, chain_name, profile) == (str(reference), "ardour-zam", "ardour") and job.startswith("ardour-")
+    assert (amount, groups) == ("0.5", "space,width")
     assert Path(input_path).parent == built.folder / "export"
     written, rate = sf.read(input_path, dtype="float32", always_2d=True)
     assert rate == RATE and np.array_equal(written.T, dry), "the region's audio was not written unchanged"
     assert read_audio(Path(input_path)).samples.shape == dry.shape  # stito itself accepts the file
     state = (built.folder / "export" / "stito-last-job.txt").read_text()
-    assert f"job={job}" in state and "track=stito" in state and "strip=1" in state
-    assert "MESSAGE Sent job" in output
+    assert f"job={job}" in state and "track=stito" in state and "strip=1" in state and "match=space,width" in state
+    assert "MESSAGE Sent job" in output and "amount 0.5, only space,width" in output
+
+
+def test_match_script_refuses_an_unknown_attribute(session):
+    built, _, root = session
+    reference = write(root / "reference.wav", music(1.0, RATE, seed=4), RATE)
+    daemon = Client()
+    try:
+        output = run_action(built, "stito_match_region.lua", {**MATCH_ANSWERS, "reference": reference, "match": "colour"},
+                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}")
+        time.sleep(0.5)
+        assert not daemon.of("/stito/match"), "a job was sent for an unknown attribute"
+    finally:
+        daemon.close()
+    assert "MESSAGE Unknown attribute 'colour': choose from tone, dynamics, space, width." in output
 
 
 def test_apply_script_sets_every_parameter_by_name(session, chain):
@@ -101,3 +124,29 @@ def test_apply_script_reports_what_it_cannot_set(session, chain):
     assert "eq.boost_cut_1_db: 99.0 is outside the plugin's range" in output
     assert "delay.time_ms: the track has no plugin 3" in output
     assert saved_values(built.file)[1][5] == -12.0
+
+
+def test_apply_script_at_an_amount_applies_the_daemons_render(session, chain):
+    """At amount 0.5 the script asks the daemon for /stito/apply, waits for its parameter file and sets
+    the scaled values: those of the saved match at 0.5, not the found ones."""
+    built, dry, root = session
+    folder = root / "at-amount"
+    folder.mkdir()
+    source = write(folder / "take.wav", dry, RATE)
+    normalized = np.random.default_rng(12).uniform(size=len(chain.parameters))
+    params = folder / "take.matched.json"
+    params.write_text(json.dumps({"chain": chain.name, "input": str(source),
+                                  "parameters": chain.describe(normalized)}), encoding="utf-8")
+    with Service(make_config(folder), encoder=load_encoder("mfcc")) as service:
+        output = run_action(built, "stito_apply_match.lua",
+                            {"params": params, "track": "stito", "first_plugin": 1, "amount": 0.5},
+                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{service.address[1]}")
+    rows = load_saved(params).describe(0.5)
+    assert rows != chain.describe(normalized)
+    assert f"Set {len(rows)} of {len(rows)} parameters on stito (the match at amount 0.5, " in output
+    profile = load_profile(SHIPPED_DIR / "ardour.toml")
+    saved = saved_values(built.file)
+    for target in profile.targets(chain, rows):
+        assert saved[target.fields["fx"]][target.fields["param"]] == pytest.approx(float(np.float32(target.value)),
+                                                                                  rel=1e-5, abs=1e-5)
+    assert (folder / "take.applied.wav").is_file()
