@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pedalboard as pb
 
 from ..audio import Audio
@@ -13,7 +14,7 @@ from ..params import ParameterSpec, Scale
 from ..attributes import GROUPS
 from .base import Effect
 
-TONE, DYNAMICS, SPACE = ("tone",), ("dynamics",), ("space", "width")
+TONE, DYNAMICS, SPACE = ("tone",), ("dynamics",), ("space",)
 
 LOG = Scale.LOG
 
@@ -53,6 +54,24 @@ def _build_eq(v: Mapping[str, float]) -> pb.Plugin:
         return cls(cutoff_frequency_hz=v[f"{prefix}_freq_hz"], gain_db=v[f"{prefix}_gain_db"], q=v[f"{prefix}_q"])
     peaks = [band(pb.PeakFilter, f"band{i}") for i in range(1, 5)]
     return pb.Pedalboard([band(pb.LowShelfFilter, "low_shelf"), *peaks, band(pb.HighShelfFilter, "high_shelf")])
+
+
+class _StereoWidth:
+    """Mid/side width, stateless: the side signal (L - R) / 2 scaled by ``side_gain_db`` (0 dB leaves the
+    audio unchanged, -inf would make it mono); the mid is untouched. Pedalboard has no such plugin; this
+    offers its ``process`` signature."""
+
+    def __init__(self, side_gain_db: float) -> None:
+        self.side_gain = 10.0 ** (side_gain_db / 20.0)
+
+    def process(self, samples: np.ndarray, sample_rate: float, reset: bool = True) -> np.ndarray:
+        """``samples`` (channels, frames) with their side scaled; anything but stereo is returned as it is."""
+        if samples.shape[0] != 2 or self.side_gain == 1.0:
+            return samples
+        mid, side = (samples[0] + samples[1]) / 2, (samples[0] - samples[1]) * (self.side_gain / 2)
+        return np.stack([mid + side, mid - side]).astype(samples.dtype, copy=False)
+
+    __call__ = process
 
 
 KINDS: dict[str, BuiltinKind] = {
@@ -103,6 +122,10 @@ KINDS: dict[str, BuiltinKind] = {
         "brick-wall limiter",
         (("threshold_db", -30, 0, 0, "dB", Scale.LINEAR), ("release_ms", 10, 1000, 100, "ms", LOG)),
         lambda v: pb.Limiter(**v), DYNAMICS),
+    "stereo_width": BuiltinKind(
+        "mid/side width: the side signal's gain (0 dB unchanged, below narrower, above wider)",
+        (("side_gain_db", -24, 12, 0, "dB", Scale.LINEAR),),
+        lambda v: _StereoWidth(v["side_gain_db"]), ("width",)),
     "bitcrush": BuiltinKind(
         "bit-depth reduction",
         (("bit_depth", 2, 16, 16, "bits", Scale.LINEAR),),

@@ -541,7 +541,7 @@ def test_a_switched_off_effect_is_skipped_and_reads_neutral() -> None:
     assert chain.economy(vector, off) == {"effects_on": 0, "neutral_distance": 0.0, "effect_distance": 0.0}
     only_eq = [s.effect.name == "parametric_eq" for s in chain.slots]
     assert chain.economy(vector, only_eq)["effects_on"] == 1
-    with pytest.raises(ChainError, match="has 5 effects, got 2 on/off flags"):
+    with pytest.raises(ChainError, match="has 6 effects, got 2 on/off flags"):
         chain.render(audio, vector, [True, False])
 
 
@@ -549,10 +549,11 @@ def test_a_switched_off_effect_is_skipped_and_reads_neutral() -> None:
 
 def test_each_builtin_effect_is_for_its_attribute_groups() -> None:
     """What a match auditions each effect on: an EQ on tone, a compressor on dynamics, a reverb on space
-    and width; an effect the chain file says nothing about keeps its own."""
+    (not width: it must not be switched on to fake a wider image), the width stage on width; an effect the
+    chain file says nothing about keeps its own."""
     groups = {slot.effect.name: slot.groups for slot in load_chain("builtin").slots}
     assert groups == {"distortion": ("tone", "dynamics"), "compressor": ("dynamics",), "parametric_eq": ("tone",),
-                      "delay": ("space", "width"), "reverb": ("space", "width")}
+                      "delay": ("space",), "reverb": ("space",), "stereo_width": ("width",)}
 
 
 def test_the_chain_file_names_an_effects_attribute_groups(tmp_path: Path) -> None:
@@ -565,3 +566,22 @@ def test_the_chain_file_names_an_effects_attribute_groups(tmp_path: Path) -> Non
 def test_bad_attribute_groups_are_refused(tmp_path: Path, value: str) -> None:
     message = _error(tmp_path, COMPRESSOR + f"attributes = {value}\n")
     assert "effect[1]: attributes" in message and "one or more of tone, dynamics, space, width" in message
+
+
+# --- stereo width -------------------------------------------------------------------------------
+
+def test_stereo_width_scales_the_side_and_keeps_the_mid() -> None:
+    """0 dB is the input exactly; -6 dB halves the side (L - R) and leaves the mid (L + R); a mono input
+    stays as it is; streamed in blocks it is the same as whole (it has no state)."""
+    width = BuiltinEffect("stereo_width")
+    audio = as_audio(music(1.0, seed=5))
+    np.testing.assert_array_equal(width.process(audio, {"side_gain_db": 0.0}).samples, audio.samples)
+    narrow = width.process(audio, {"side_gain_db": -6.0}).samples
+    x = audio.samples.astype(np.float64)
+    np.testing.assert_allclose(narrow[0] + narrow[1], x[0] + x[1], atol=1e-6)
+    np.testing.assert_allclose(narrow[0] - narrow[1], (x[0] - x[1]) * 10 ** (-6 / 20), atol=1e-6)
+    mono = audio.with_samples(audio.samples[:1])
+    np.testing.assert_array_equal(width.process(mono, {"side_gain_db": -6.0}).samples, mono.samples)
+    blocks = [audio.with_samples(audio.samples[:, i:i + 1000]) for i in range(0, audio.frames, 1000)]
+    streamed = np.concatenate([b.samples for b in width.stream(blocks, {"side_gain_db": -6.0})], axis=1)
+    np.testing.assert_array_equal(streamed, narrow)

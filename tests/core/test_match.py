@@ -314,15 +314,18 @@ def test_an_input_too_short_to_leave_an_excerpt_unheard_is_judged_whole() -> Non
 
 
 def test_no_effect_fakes_an_attribute_it_is_not_for() -> None:
-    """A narrower reference (nothing in the builtin chain narrows a mix): an EQ could lower the side-to-mid
-    ratio by boosting the mono lows, but it is auditioned on tone alone, so it stays off."""
+    """A narrower reference (its side 20 dB down): the width stage narrows the input, and nothing else
+    comes on. An EQ could lower the side-to-mid ratio by boosting the mono lows, and a reverb's narrow wet
+    could too, but they are auditioned on tone and on space alone."""
     recording = music(2 * SECONDS, rate=RATE, seed=3)
     half = recording.shape[1] // 2
     mid, side = recording[:, half:].mean(axis=0), (recording[0, half:] - recording[1, half:]) / 2
     narrow = np.stack([mid + 0.1 * side, mid - 0.1 * side])
     result = match(recording[:, :half], narrow, RATE, "builtin", **QUICK_DEFAULT)
     enabled = dict(zip([s.effect.name for s in load_chain("builtin").slots], result.enabled))
-    assert not enabled["parametric_eq"] and not enabled["compressor"], enabled
+    assert [name for name, on in enabled.items() if on] == ["stereo_width"], enabled
+    side_gain = next(r["value"] for r in result.parameters if r["name"] == "side_gain_db")
+    assert side_gain < -10.0, side_gain
 
 
 def test_a_dark_reference_turns_the_eq_on_and_cuts_the_highs(source: np.ndarray) -> None:
@@ -334,7 +337,7 @@ def test_a_dark_reference_turns_the_eq_on_and_cuts_the_highs(source: np.ndarray)
     result = match(source, dark, RATE, "builtin", **QUICK_DEFAULT)
     enabled = dict(zip([s.effect.name for s in load_chain("builtin").slots], result.enabled))
     assert enabled == {"distortion": False, "compressor": False, "parametric_eq": True, "delay": False,
-                       "reverb": False}
+                       "reverb": False, "stereo_width": False}
     gains = {row["name"]: row["value"] for row in result.parameters if row["name"].endswith("gain_db")}
     assert min(gains["band4_gain_db"], gains["high_shelf_gain_db"]) < -6.0, gains
     assert {"audition parametric_eq", "joint"} <= set(result.stop)
@@ -378,7 +381,7 @@ def test_amount_moves_each_parameter_from_neutral_in_its_own_scale() -> None:
     found = chain.neutral()
     found[gain] = chain.parameters[gain].to_normalized(12.0)
     found[freq] = chain.parameters[freq].to_normalized(1400.0)
-    enabled = [False, False, True, False, False]
+    enabled = [False, False, True, False, False, False]
     half, on = chain.at_amount(found, enabled, 0.5)
     assert chain.parameters[gain].from_normalized(half[gain]) == pytest.approx(6.0)
     assert chain.parameters[freq].from_normalized(half[freq]) == pytest.approx(np.sqrt(700.0 * 1400.0))
