@@ -275,15 +275,15 @@ class Handlers:
 
 
 def _amount_argument(address: str, args: Sequence[Any], at: int) -> tuple[list[Any], float]:
-    """``args`` without the optional amount at position ``at`` (a number, or a string of one; absent or
-    "" is 1), and that amount checked to 0-``MAX_AMOUNT``."""
+    """``args`` without the optional amount at position ``at`` (a number, or a string of one; absent, ""
+    or blank is 1), and that amount checked to 0-``MAX_AMOUNT``."""
     args = list(args)
     if len(args) <= at:
         return args, 1.0
     value = args.pop(at)
     try:
-        return args, check_amount(float(value) if isinstance(value, str) and value.strip() else
-                                  1.0 if value == "" else value)
+        text = value.strip() if isinstance(value, str) else None
+        return args, check_amount(value if text is None else float(text) if text else 1.0)
     except (ValueError, StitoError):
         raise DaemonError(Code.BAD_ARGUMENT, f"{address}: amount must be a number from 0 to {MAX_AMOUNT:g}, "
                           f"got {value!r}") from None

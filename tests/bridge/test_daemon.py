@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bridge.codes import Code
+from bridge.codes import Code, DaemonError
 from bridge.daemon.config import ConfigError
+from bridge.daemon.handlers import _amount_argument
 from bridge.daemon.service import Service
 from stito_core.encoders import load_encoder
 from tests.bridge.fakes import RATE, Client, FakePlayer, Host, audio_files, long_files, make_config, tiny_chain
@@ -355,6 +356,18 @@ def test_malformed_packets_get_an_error_and_the_daemon_keeps_serving(daemon, nam
     error = error_of(client)
     assert error.args[2] == Code.MALFORMED_PACKET and "malformed" in error.args[1]
     assert client.ask("/stito/ping", reply="/stito/pong")
+
+
+@pytest.mark.parametrize(("given", "amount"), [((), 1.0), (("",), 1.0), (("  ",), 1.0), (("0.5",), 0.5),
+                                              ((" 1.5 ",), 1.5), ((0.25,), 0.25), ((0,), 0.0)])
+def test_an_absent_or_blank_amount_is_one(given, amount):
+    assert _amount_argument("/stito/apply", ["m.json", "in.wav", *given], 2) == (["m.json", "in.wav"], amount)
+
+
+@pytest.mark.parametrize("given", ["f", "2", -0.5, "nan"])
+def test_a_bad_amount_is_refused_with_its_value(given):
+    with pytest.raises(DaemonError, match=r"/stito/apply: amount must be a number from 0 to 1.5, got"):
+        _amount_argument("/stito/apply", ["m.json", "in.wav", given], 2)
 
 
 @pytest.mark.parametrize(("address", "args", "code"), [
