@@ -123,7 +123,8 @@ def _spectrogram(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
     framed = sliding_window_view(x, frame)[::hop]
     power = np.empty((len(framed), frame // 2 + 1), np.float32)
     for start in range(0, len(framed), CHUNK_FRAMES):
-        spectrum = scipy.fft.rfft(framed[start:start + CHUNK_FRAMES] * _window(frame), axis=-1, workers=1)
+        spectrum = scipy.fft.rfft(framed[start:start + CHUNK_FRAMES] * _window(frame), axis=-1, workers=1,
+                                  overwrite_x=True)
         pairs = spectrum.view(np.float32)
         pairs *= pairs
         np.add(pairs[:, 0::2], pairs[:, 1::2], out=power[start:start + CHUNK_FRAMES])
@@ -169,10 +170,20 @@ def _crest_db(mid: np.ndarray) -> float:
     return float(20 * np.log10(np.max(np.abs(mid)) + EPS) - 10 * np.log10(np.mean(np.square(mid, dtype=np.float64)) + EPS))
 
 
+def _percentiles(values: np.ndarray, percents: Sequence[float]) -> np.ndarray:
+    """``np.percentile(values, percents)`` (linear interpolation) from one partial sort: a few times faster
+    on the short envelopes measured here, where ``np.percentile``'s own overhead dominates."""
+    position = np.asarray(percents, dtype=np.float64) / 100.0 * (values.size - 1)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, values.size - 1)
+    part = np.partition(values, np.unique(np.concatenate([low, high])))
+    return part[low] + (part[high] - part[low]) * (position - low)
+
+
 def _spread(level: np.ndarray) -> float:
     """Spread of a level envelope's active frames (within ``ACTIVE_DB`` of its loudest): 90th minus 30th
     percentile, in dB."""
-    return float(np.subtract(*np.percentile(level[level > level.max() - ACTIVE_DB], [90, 30])))
+    return float(np.subtract(*_percentiles(level[level > level.max() - ACTIVE_DB], (90, 30))))
 
 
 def _space(level: np.ndarray, hop_s: float) -> np.ndarray:
@@ -183,8 +194,8 @@ def _space(level: np.ndarray, hop_s: float) -> np.ndarray:
     for seconds in FALL_S:
         lag = max(1, int(round(seconds / hop_s)))
         drop = level[lag:] - level[:-lag] if level.size > lag else np.zeros(1)
-        falls.append(np.percentile(drop[loud[:-lag]] if loud[:-lag].any() else drop, FALL_PERCENTILE))
-    floor = np.subtract(*np.percentile(level, [10, 95]))
+        falls.append(_percentiles(drop[loud[:-lag]] if loud[:-lag].any() else drop, (FALL_PERCENTILE,))[0])
+    floor = np.subtract(*_percentiles(level, (10, 95)))
     return np.maximum(np.array([*falls, floor]), FLOOR_DB)
 
 

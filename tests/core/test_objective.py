@@ -148,3 +148,12 @@ def test_width_is_measured_per_band(dry):
     narrow = dry.with_samples(np.stack([dry.samples.mean(0) + 0.2 * (dry.samples[0] - dry.samples[1]) / 2,
                                         dry.samples.mean(0) - 0.2 * (dry.samples[0] - dry.samples[1]) / 2]))
     assert _feature(narrow, "width_db") < _feature(dry, "width_db") - 10.0
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 300])
+def test_the_fast_percentiles_are_numpys(size):
+    """The attribute features' percentiles (one partial sort) equal ``np.percentile``'s linear ones."""
+    values = np.random.default_rng(size).normal(size=size) * 20
+    percents = (3.0, 10, 30, 90, 95)
+    np.testing.assert_allclose(attributes._percentiles(values, percents), np.percentile(values, percents),
+                               rtol=0, atol=1e-12)
