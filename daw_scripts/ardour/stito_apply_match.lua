@@ -137,7 +137,7 @@ function factory () return function ()
 
 	-- 0-based control index (LuaAPI.set_processor_param numbering) of `row` on `proc`, or nil.
 	local function find_param (proc, row)
-		local plugin = proc:to_insert ():plugin (0)
+		local plugin = proc:to_plugininsert ():plugin (0) -- to_insert is deprecated from Ardour 9
 		for n = 0, plugin:parameter_count () - 1 do
 			local port = plugin:nth_parameter (n, true)
 			if plugin:parameter_is_input (port) and same_parameter (plugin:parameter_label (port), row) then

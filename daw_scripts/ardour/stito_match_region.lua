@@ -95,10 +95,12 @@ function factory () return function ()
 			.. "data" .. string.pack ("<I4", data_bytes)
 	end
 
-	-- Writes the region as heard (its trimmed range, every channel) to a float WAV; returns frames.
+	-- Writes the region (its trimmed range, every channel, times its region gain) to a float WAV; returns
+	-- frames. The read is raw: an active gain envelope and the fades are not in it (the caller says so).
 	local function write_region_wav (audio, path)
 		local readable = audio:to_readable ()
 		local frames, channels = readable:readable_length (), readable:n_channels ()
+		local gain = audio:scale_amplitude ()
 		local block = 2048
 		local buffers = {}
 		for c = 1, channels do buffers[c] = ARDOUR.DSP.DspShm (block) end
@@ -112,6 +114,11 @@ function factory () return function ()
 				readable:read (buffers[c]:to_float (0), position, count, c - 1)
 				samples[c] = buffers[c]:to_float (0):array ()
 			end
+			if gain ~= 1 then
+				for c = 1, channels do
+					for i = 1, count do samples[c][i] = samples[c][i] * gain end
+				end
+			end
 			local interleaved = {}
 			for i = 1, count do
 				for c = 1, channels do interleaved[#interleaved + 1] = samples[c][i] end
@@ -123,9 +130,9 @@ function factory () return function ()
 		return frames
 	end
 
-	-- The file stito reads: the region as heard (trimmed, all channels; Ardour keeps a stereo region as
-	-- one mono file per channel) written to <session>/export/stito-<region>.wav. The daemon writes its
-	-- results beside it.
+	-- The file stito reads: the region trimmed, with all channels (Ardour keeps a stereo region as one mono
+	-- file per channel) and its region gain, written to <session>/export/stito-<region>.wav. The daemon
+	-- writes its results beside it.
 	local function input_file (audio)
 		local name = audio:name ():gsub ("[^%w%-_.]", "_")
 		local path = session_file ("stito-" .. name .. ".wav")
@@ -206,8 +213,12 @@ function factory () return function ()
 		profile = answers.profile, track = track:name (), first_plugin = math.floor (answers.first_plugin), strip = strip,
 		amount = amount, match = groups })
 	local note = ""
+	if audio:envelope_active () then
+		note = "\n\nThe region's gain envelope is not in the file stito matches (Ardour's Lua reads regions raw: "
+			.. "region gain yes, envelope and fades no); bounce the region first if the envelope matters."
+	end
 	if answers.profile ~= "none" and strip ~= 1 then
-		note = string.format ("\n\nThis track is OSC strip %s, but the shipped \"ardour\" profile pushes to strip 1: "
+		note = note .. string.format ("\n\nThis track is OSC strip %s, but the shipped \"ardour\" profile pushes to strip 1: "
 			.. "put the track first, copy the profile with track = %s (see daw_scripts/README.md), "
 			.. "or use \"stito: Apply Match\" when the job is done.", tostring (strip), tostring (strip))
 	end

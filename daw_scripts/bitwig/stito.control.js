@@ -45,7 +45,8 @@ function setRemoteControl(index, value) {
     return false;
   }
   var clamped = Math.min(1, Math.max(0, value));
-  remoteControls.getParameter(index - 1).set(clamped);
+  // setImmediately: a plain set() can be dropped under the user's takeover mode (pickup, value scaling).
+  remoteControls.getParameter(index - 1).setImmediately(clamped);
   return true;
 }
 

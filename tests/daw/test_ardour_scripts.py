@@ -82,6 +82,25 @@ def test_match_script_writes_the_region_and_sends_the_job(session, token):
     assert "MESSAGE Sent job" in output and "amount 0.5, only space,width" in output
 
 
+def test_match_script_writes_the_region_gain_and_warns_of_an_envelope(tmp_path, chain):
+    """The region's gain is in the written file; an active gain envelope is not (Ardour's Lua reads regions
+    raw), and the script says so."""
+    dry = music(1.0, RATE, seed=5)
+    built = build_session(tmp_path, dry, RATE, ["ZamCompX2", "ZamEQ2"], free_port())
+    reference = write(tmp_path / "reference.wav", music(1.0, RATE, seed=4), RATE)
+    daemon = Client()
+    try:
+        output = run_action(built, "stito_match_region.lua", {**MATCH_ANSWERS, "reference": reference},
+                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}", STITO_REGION_GAIN="0.5",
+                            STITO_REGION_ENVELOPE="1")
+        sent = daemon.wait_for("/stito/match", timeout=10)[0]
+    finally:
+        daemon.close()
+    written, _ = sf.read(sent.args[0], dtype="float32", always_2d=True)
+    np.testing.assert_allclose(written.T, dry * np.float32(0.5), rtol=0, atol=1e-7)
+    assert "The region's gain envelope is not in the file stito matches" in output
+
+
 def test_match_script_refuses_an_unknown_attribute(session):
     built, _, root = session
     reference = write(root / "reference.wav", music(1.0, RATE, seed=4), RATE)

@@ -37,6 +37,14 @@ LuaDialog = {
   Message = function(title, text) return { run = function(_) print("MESSAGE " .. text) end } end,
 }
 
+-- STITO_REGION_GAIN / STITO_REGION_ENVELOPE: the selected region's gain, and its envelope switched on
+local gain, envelope = tonumber(os.getenv("STITO_REGION_GAIN") or ""), os.getenv("STITO_REGION_ENVELOPE") == "1"
+for region in selected_regions():iter() do
+  local audio = region:to_audioregion()
+  if gain then audio:set_scale_amplitude(gain) end
+  if envelope then audio:set_envelope_active(true) end
+end
+
 -- the action script's header calls ardour{...}; the action is what factory() returns
 function ardour(_) end
 dofile(script)

@@ -28,7 +28,9 @@ function fakeHost() {
   const state = { log: [], methods: {}, fallback: null, server: null, defined: null, api: null, page: 0 };
   const parameters = [];
   for (let i = 0; i < 8; i++) {
-    parameters.push({ value: null, set(v) { this.value = v; }, markInterested() {},
+    // Under the user's takeover mode ("pickup", "value scaling") Bitwig may drop a jump made with set();
+    // setImmediately() always lands. The stand-in drops every set().
+    parameters.push({ value: null, set(_v) {}, setImmediately(v) { this.value = v; }, markInterested() {},
       name: () => ({ markInterested() {}, get: () => "P" + (i + 1) }) });
   }
   const remote = {
