@@ -150,13 +150,17 @@ function factory () return function ()
 		return table.concat (chosen, ",")
 	end
 
-	-- The strip number Ardour's OSC surface gives the track with its default strip types:
-	-- visible tracks and busses in editor order, master and monitor not counted.
+	-- The strip number Ardour's OSC surface gives the track with its default strip types (31: audio and MIDI
+	-- tracks, audio and MIDI busses, VCAs; no master, monitor, foldback busses or hidden strips), numbered
+	-- from 1 in presentation order, as osc.cc's get_sorted_stripables does.
+	local FOLDBACK_BUS = 0x2000 -- PresentationInfo::FoldbackBus, which Ardour's Lua does not name
 	local function osc_strip (track)
 		local orders, mine = {}, track:presentation_info_ptr ():order ()
-		for route in Session:get_routes ():iter () do
-			if not (route:is_master () or route:is_monitor () or route:is_hidden ()) then
-				orders[#orders + 1] = route:presentation_info_ptr ():order ()
+		for stripable in Session:get_stripables ():iter () do
+			local info = stripable:presentation_info_ptr ()
+			if not (stripable:is_master () or stripable:is_monitor () or stripable:is_hidden ()
+					or (info:flags () & FOLDBACK_BUS) ~= 0) then
+				orders[#orders + 1] = info:order ()
 			end
 		end
 		table.sort (orders)

@@ -101,6 +101,22 @@ def test_match_script_writes_the_region_gain_and_warns_of_an_envelope(tmp_path, 
     assert "The region's gain envelope is not in the file stito matches" in output
 
 
+def test_the_strip_number_is_the_osc_surfaces(tmp_path, chain):
+    """A foldback bus before the track is no OSC strip (the surface's default strip types leave foldback
+    busses out), so the track is still strip 1 and the script warns of nothing."""
+    built = build_session(tmp_path, music(1.0, RATE, seed=5), RATE, ["ZamCompX2", "ZamEQ2"], free_port())
+    reference = write(tmp_path / "reference.wav", music(1.0, RATE, seed=4), RATE)
+    daemon = Client()
+    try:
+        output = run_action(built, "stito_match_region.lua", {**MATCH_ANSWERS, "reference": reference},
+                            STITO_DAEMON_URL=f"osc.udp://127.0.0.1:{daemon.port}", STITO_FOLDBACK_FIRST="1")
+        daemon.wait_for("/stito/match", timeout=10)
+    finally:
+        daemon.close()
+    assert "strip=1\n" in (built.folder / "export" / "stito-last-job.txt").read_text()
+    assert "This track is OSC strip" not in output
+
+
 def test_match_script_refuses_an_unknown_attribute(session):
     built, _, root = session
     reference = write(root / "reference.wav", music(1.0, RATE, seed=4), RATE)

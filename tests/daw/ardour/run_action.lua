@@ -45,6 +45,11 @@ for region in selected_regions():iter() do
   if envelope then audio:set_envelope_active(true) end
 end
 
+-- STITO_FOLDBACK_FIRST: a foldback bus (PresentationInfo::FoldbackBus, 0x2000) placed before every strip
+if os.getenv("STITO_FOLDBACK_FIRST") == "1" then
+  Session:new_audio_route(2, 2, nil, 1, "Foldback", 0x2000, 0)
+end
+
 -- the action script's header calls ardour{...}; the action is what factory() returns
 function ardour(_) end
 dofile(script)
