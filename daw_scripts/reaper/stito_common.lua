@@ -191,13 +191,20 @@ function stito.sender_command(job)
   return table.concat(quoted, " ")
 end
 
+--- Seconds the helper (stito_send.py) has to write its first status line before it counts as not started.
+stito.START_S = 20
+
 --- Starts a job in the background. `on_done(status)` runs when it ended (status.state "done" or "error").
 function stito.run_job(job, on_done)
   local command = stito.sender_command(job)
   os.remove(job.status)
   stito.log("running", command)
-  reaper.ExecProcess(command, -1) -- -1: do not wait; the status file tells how it goes
-  stito.watch_status(job, on_done)
+  -- -1: do not wait; the status file tells how it goes. nil: the command could not be started at all.
+  if not reaper.ExecProcess(command, -1) then
+    return on_done({ state = "error", message = "could not start the helper: " .. command
+      .. " (is the python setting right? see stito_settings.lua)" })
+  end
+  stito.watch_status(job, on_done, command)
 end
 
 --- key=value lines of a status file, or nil while it does not exist.
@@ -209,14 +216,20 @@ function stito.read_status(path)
   return status
 end
 
---- Polls the job's status file with reaper.defer (REAPER stays responsive) until it ends.
-function stito.watch_status(job, on_done)
+--- Polls the job's status file with reaper.defer (REAPER stays responsive) until it ends; a helper
+--- (`command`) that writes no status within START_S seconds did not start (no Python, a wrong path).
+function stito.watch_status(job, on_done, command)
   local started, last_note = reaper.time_precise(), ""
   local limit = tonumber(stito.setting("timeout_s")) + 30
   local function poll()
     local status = stito.read_status(job.status)
     if status and (status.state == "done" or status.state == "error") then
       return on_done(status)
+    end
+    if not status and reaper.time_precise() - started > stito.START_S then
+      return on_done({ state = "error", message = string.format("the helper wrote nothing in %d s, so it did "
+        .. "not start: is the python setting (%s) a working Python 3? Ran: %s", stito.START_S,
+        stito.setting("python"), command or "?") })
     end
     local note = status and string.format("%s %s %s", status.state or "", status.iteration or "", status.best or "") or ""
     if note ~= last_note then stito.log(job.id, note) last_note = note end

@@ -215,6 +215,27 @@ handle:close()
 tick()
 check(finished and finished.state == "done" and finished.params == work .. "/x.json", "done status read")
 
+-- a helper that cannot be started: ExecProcess gives nil, and the job fails at once, naming the command
+local exec, failed = reaper.ExecProcess, nil
+reaper.ExecProcess = function() return nil end
+stito.run_job(job, function(status) failed = status end)
+check(failed and failed.state == "error" and failed.message:find("could not start the helper: ", 1, true)
+  and #deferred == 0, "an unstartable helper fails at once")
+reaper.ExecProcess = exec
+
+-- a helper that starts but never writes its status (no Python 3): an error after START_S, not timeout_s
+local clock, now = reaper.time_precise, 0
+reaper.time_precise = function() return now end
+failed = nil
+stito.run_job(job, function(status) failed = status end)
+tick()
+check(failed == nil, "waiting for the helper's first status")
+now = stito.START_S + 1
+tick()
+check(failed and failed.state == "error" and failed.message:find("wrote nothing in 20 s, so it did not start", 1, true),
+  "a silent helper is reported after START_S: " .. tostring(failed and failed.message))
+reaper.time_precise = clock
+
 -- a parameter file written by Python goes through the decoder into apply
 local written = json.decode('{"parameters": [{"effect": "compressor", "name": "ratio", "value": 8.5, "unit": ""}]}')
 check(stito.apply(track, written, 1) == 1 and comp[2].value == 8.5, "decoded file applied")
