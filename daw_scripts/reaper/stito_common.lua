@@ -277,31 +277,55 @@ function stito.parse_shown(text, unit)
   return number
 end
 
-local function shown_at(track, fx, param, x, unit)
-  if reaper.TrackFX_FormatParamValueNormalized then
-    local ok, text = reaper.TrackFX_FormatParamValueNormalized(track, fx, param, x, "")
-    if ok and text ~= "" then return stito.parse_shown(text, unit) end
-  end
+--- The value the plugin displays at normalised position `x`, without moving its control
+--- (TrackFX_FormatParamValueNormalized), or nil where the plugin cannot format a position it is not at
+--- (that needs Cockos' VST extensions).
+local function formatted_at(track, fx, param, x, unit)
+  if not reaper.TrackFX_FormatParamValueNormalized then return nil end
+  local ok, text = reaper.TrackFX_FormatParamValueNormalized(track, fx, param, x, "")
+  return ok and text ~= "" and stito.parse_shown(text, unit) or nil
+end
+
+--- The value a control displays at `x` when it is moved there (TrackFX_GetFormattedParamValue).
+local function moved_to(track, fx, param, x, unit)
   reaper.TrackFX_SetParamNormalized(track, fx, param, x)
   local _, text = reaper.TrackFX_GetFormattedParamValue(track, fx, param, "")
   return stito.parse_shown(text, unit)
 end
 
---- The normalised 0-1 position whose displayed value is `target`, by bisection (nil if out of reach).
-function stito.find_normalized(track, fx, param, target, unit)
+--- The normalised 0-1 position whose displayed value is `target`, by bisection of `shown_at(x)` (nil if
+--- out of reach).
+local function bisect(shown_at, target)
   local lo, hi = 0.0, 1.0
-  local at_lo, at_hi = shown_at(track, fx, param, lo, unit), shown_at(track, fx, param, hi, unit)
+  local at_lo, at_hi = shown_at(lo), shown_at(hi)
   if not at_lo or not at_hi or at_lo == at_hi then return nil end
   local rising = at_hi > at_lo
   local low_end, high_end = math.min(at_lo, at_hi), math.max(at_lo, at_hi)
   if target < low_end - 1e-9 * math.abs(low_end) or target > high_end + 1e-9 * math.abs(high_end) then return nil end
   for _ = 1, 40 do
     local mid = (lo + hi) / 2
-    local shown = shown_at(track, fx, param, mid, unit)
+    local shown = shown_at(mid)
     if not shown then return nil end
     if (shown < target) == rising then lo = mid else hi = mid end
   end
   return (lo + hi) / 2
+end
+
+--- The normalised 0-1 position of the FX's parameter whose displayed value is `target` (nil if out of
+--- reach). The user's control never moves: a plugin that cannot format other positions is swept on a
+--- copy of itself on a temporary track (no automation there, removed after), not on the user's track,
+--- where every move would be written as automation on an armed track.
+function stito.find_normalized(track, fx, param, target, unit)
+  if formatted_at(track, fx, param, 0.0, unit) then
+    return bisect(function(x) return formatted_at(track, fx, param, x, unit) end, target)
+  end
+  local index = reaper.CountTracks(0)
+  reaper.InsertTrackAtIndex(index, false)
+  local scratch = reaper.GetTrack(0, index)
+  reaper.TrackFX_CopyToTrack(track, fx, scratch, 0, false)
+  local x = bisect(function(at) return moved_to(scratch, 0, param, at, unit) end, target)
+  reaper.DeleteTrack(scratch)
+  return x
 end
 
 --- Sets one parameter to `row.value` (in the row's unit). Returns true, or false and why.

@@ -102,12 +102,38 @@ end
 
 function reaper.TrackFX_SetParamNormalized(t, fx, p, x)
   t.fx[fx + 1].params[p + 1].x = x
+  t.moves = (t.moves or 0) + 1
   return true
 end
 
+-- FX without Cockos' VST extensions (`no_format`) cannot format a position they are not at.
 function reaper.TrackFX_FormatParamValueNormalized(t, fx, p, x)
   local param = t.fx[fx + 1].params[p + 1]
+  if t.fx[fx + 1].no_format then return false, "" end
   return true, param.format(param.real(x))
+end
+
+function reaper.TrackFX_GetFormattedParamValue(t, fx, p)
+  local param = t.fx[fx + 1].params[p + 1]
+  return true, param.format(param.real(param.x))
+end
+
+-- tracks: the project's list; a copied FX gets copies of its parameters; every move is counted per track
+local tracks = {}
+function reaper.CountTracks() return #tracks end
+function reaper.InsertTrackAtIndex(i) table.insert(tracks, i + 1, { fx = {}, moves = 0 }) end
+function reaper.GetTrack(_, i) return tracks[i + 1] end
+function reaper.DeleteTrack(t)
+  for i, other in ipairs(tracks) do if other == t then table.remove(tracks, i) return end end
+end
+function reaper.TrackFX_CopyToTrack(src, fx, dest, dest_fx)
+  local from, params = src.fx[fx + 1], {}
+  for i, param in ipairs(from.params) do
+    local copy = {}
+    for k, v in pairs(param) do copy[k] = v end
+    params[i] = copy
+  end
+  table.insert(dest.fx, dest_fx + 1, { name = from.name, params = params, no_format = from.no_format })
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -152,6 +178,16 @@ check(comp[1].value == -24.5 and comp[2].value == 4.0, "real-unit knobs take the
 check(near(eq[1].real(eq[1].x), -6.25, 0.01), "dB dial at -6.25, got " .. eq[1].real(eq[1].x))
 check(near(eq[2].real(eq[2].x), 2500, 5), "log Hz dial at 2500 (display in kHz), got " .. eq[2].real(eq[2].x))
 check(near(eq[3].real(eq[3].x), 1.5, 0.001), "log dial at 1.5, got " .. eq[3].real(eq[3].x))
+
+-- a plugin without Cockos' extensions: the position is found on a scratch copy, the user's control moves once
+tracks[1] = track
+track.moves, track.fx[2].no_format = 0, true
+set, problems = stito.apply(track, { parameters = { file.parameters[4], file.parameters[5] } }, 2)
+check(set == 2 and #problems == 0, "set without formatting: " .. table.concat(problems, "; "))
+check(near(eq[1].real(eq[1].x), -6.25, 0.01) and near(eq[2].real(eq[2].x), 2500, 5), "values found on the copy")
+check(track.moves == 2, "the user's controls moved once each, not swept: " .. track.moves .. " moves")
+check(#tracks == 1, "the scratch track is gone")
+track.fx[2].no_format = nil
 
 -- the chain's first effect in FX slot 2: the compressor row meets the EQ, the eq row finds no slot 3
 set, problems = stito.apply(track, { parameters = { file.parameters[1], file.parameters[4] } }, 2)
