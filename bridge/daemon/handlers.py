@@ -27,6 +27,7 @@ from .context import Daemon
 from .inputs import check_audio_file, check_references
 from .jobs import Job, JobSpec, JobState, check_job_id, new_job_id
 from .osc_server import Address, RequestFailed
+from ..pushback.profile import ProfileError, split_daw
 
 
 #: Words accepted by /stito/audition for what to play.
@@ -226,12 +227,17 @@ class Handlers:
         return chosen
 
     def _check_daw(self, daw: str, chain: Chain) -> str | None:
-        """The profile that will receive the parameters: the argument, else ``server.daw``; "none" = no push."""
+        """The profile that will receive the parameters: the argument, else ``server.daw``; "none" = no push.
+        After the name may come where the matched item is ("reaper@track=3,first_fx=2", :func:`split_daw`)."""
         if daw == NO_DAW:
             return None
-        name = daw or self.config.server["daw"]
-        if not name:
+        daw = daw or self.config.server["daw"]
+        if not daw:
             return None
+        try:
+            name = split_daw(daw)[0]
+        except ProfileError as exc:
+            raise DaemonError(Code.BAD_ARGUMENT, f"DAW profile {exc}") from None
         profile = self.config.profiles.get(name)
         if profile is None:
             raise DaemonError(Code.UNKNOWN_PROFILE, f"unknown DAW profile '{name}'; valid: "
@@ -240,7 +246,7 @@ class Handlers:
             raise DaemonError(Code.PROFILE_DISABLED, f"DAW profile '{name}' is disabled: {profile.problem}")
         if not profile.maps(chain.name):
             raise DaemonError(Code.NO_MAPPING, f"DAW profile '{name}' maps no parameter of chain '{chain.name}'")
-        return name
+        return daw
 
     def _outputs(self, source: Path, job_id: str, kind: str = "matched") -> tuple[Path, Path]:
         """``<stem>.<kind>.wav`` and ``.json`` in ``jobs.output_folder`` (default: beside the input); when

@@ -42,8 +42,28 @@ _BUILTIN_DEFAULTS = {"value": "normalized", "track": 1, "first_fx": 1, "first_pa
                      "scale": "linear", "factor": 1.0, "offset": 0.0}
 
 
+#: Target fields a job may give after its DAW profile's name ("reaper@track=3,first_fx=2"): where the
+#: matched item is, when only the script that sent the job knows it.
+JOB_FIELDS = ("track", "first_fx")
+
+
 class ProfileError(StitoError):
     """A DAW profile is malformed or cannot address a chain."""
+
+
+def split_daw(daw: str) -> tuple[str, dict[str, int]]:
+    """A job's DAW argument as the profile name and the target fields given after "@" (``JOB_FIELDS``,
+    whole numbers from 1, comma-separated); a malformed one is a ``ProfileError`` saying what is wrong."""
+    name, _, given = daw.partition("@")
+    fields: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in given.split(","))):
+        key, _, value = item.partition("=")
+        if key.strip() not in JOB_FIELDS:
+            raise ProfileError(f"'{daw}': unknown target field '{key.strip()}'; give {' or '.join(JOB_FIELDS)}")
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ProfileError(f"'{daw}': {key.strip()} must be a whole number from 1, got '{value.strip()}'")
+        fields[key.strip()] = int(value)
+    return name, fields
 
 
 @dataclass(frozen=True)
@@ -92,8 +112,11 @@ class Profile:
         chains = self.data.get("chains", {})
         return chain_name in chains or "*" in chains
 
-    def targets(self, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> list[ParamTarget]:
-        """One target per parameter-file row of ``chain`` (skipped parameters left out), values converted."""
+    def targets(self, chain: Chain, rows: Sequence[Mapping[str, Any]],
+                where: Mapping[str, int] | None = None) -> list[ParamTarget]:
+        """One target per parameter-file row of ``chain`` (skipped parameters left out), values converted.
+        ``where`` (a job's ``JOB_FIELDS``) beats the profile's defaults and its chain table; an effect's or
+        a parameter's own numbers still win."""
         if not self.enabled:
             raise DaemonError(Code.PROFILE_DISABLED, f"DAW profile '{self.name}' is disabled: {self.problem}")
         chains = self.data.get("chains", {})
@@ -101,14 +124,14 @@ class Profile:
         if table is None:
             raise DaemonError(Code.NO_MAPPING, f"DAW profile '{self.name}' maps no parameter of chain "
                               f"'{chain.name}'; add [chains.{chain.name}] to {self.path}")
-        return _Resolver(self, chain, table).targets(rows)
+        return _Resolver(self, chain, table, where or {}).targets(rows)
 
 
 class _Resolver:
     """Merges the four target levels for one chain and fills in automatic numbers."""
 
-    def __init__(self, profile: Profile, chain: Chain, table: Mapping[str, Any]) -> None:
-        self.profile, self.chain, self.table = profile, chain, table
+    def __init__(self, profile: Profile, chain: Chain, table: Mapping[str, Any], where: Mapping[str, int]) -> None:
+        self.profile, self.chain, self.table, self.where = profile, chain, table, where
         midi = profile.data.get("midi", {})
         self.base = {**_BUILTIN_DEFAULTS, "channel": midi.get("channel", 1), **profile.data.get("target", {})}
         self.controls = list(midi.get("controls", []))
@@ -139,7 +162,7 @@ class _Resolver:
         own = params.get(row["name"], {})
         if isinstance(own, int):
             own = {"control" if self.profile.transport == "midi" else "param": own}
-        levels = (self.base, _fields_of(self.table), _fields_of(effect), own)
+        levels = (self.base, _fields_of(self.table), self.where, _fields_of(effect), own)
         return {k: v for level in levels for k, v in level.items()}
 
     def _auto(self, fields: dict[str, Any], row: Mapping[str, Any], index: int) -> None:

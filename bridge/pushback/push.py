@@ -10,7 +10,7 @@ from typing import Any
 from stito_core.chain import Chain
 
 from ..codes import Code, DaemonError
-from .profile import Profile, ProfileError
+from .profile import Profile, ProfileError, split_daw
 from .midi import MidiPusher, build_midi
 from .osc import OscPusher, build_osc
 
@@ -25,18 +25,21 @@ class PushBack:
         self._senders: dict[str, OscPusher | MidiPusher] = {}
         self._lock = threading.Lock()
 
-    def messages(self, profile_name: str, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """The messages (python-osc ``OscMessage`` or ``mido.Message``) that push ``rows`` to the host."""
-        profile = self._profile(profile_name)
+    def messages(self, daw: str, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The messages (python-osc ``OscMessage`` or ``mido.Message``) that push ``rows`` to the host
+        through ``daw``: a profile name, with a job's target fields after "@" (:func:`split_daw`)."""
         try:
-            targets = profile.targets(chain, rows)
+            profile_name, where = split_daw(daw)
+            profile = self._profile(profile_name)
+            targets = profile.targets(chain, rows, where)
         except ProfileError as exc:
-            raise DaemonError(Code.PUSH_FAILED, f"DAW profile '{profile_name}': {exc}") from None
+            raise DaemonError(Code.PUSH_FAILED, f"DAW profile '{daw}': {exc}") from None
         return build_midi(profile, targets) if profile.transport == "midi" else build_osc(profile, targets)
 
-    def push(self, profile_name: str, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> int:
+    def push(self, daw: str, chain: Chain, rows: Sequence[Mapping[str, Any]]) -> int:
         """Send every mapped parameter, paced; returns how many messages went out."""
-        messages = self.messages(profile_name, chain, rows)
+        messages = self.messages(daw, chain, rows)
+        profile_name = split_daw(daw)[0]
         sent = self._sender(self.profiles[profile_name]).send(messages)
         log.info("pushed %d parameters of chain %s through DAW profile %s", sent, chain.name, profile_name)
         return sent

@@ -402,6 +402,15 @@ function stito.apply_file(track, path, first_fx)
   return set
 end
 
+--- The DAW profile argument of a job for an item on `track`: "none" when this script sets the FX
+--- (apply = "script"), else the "reaper" profile aimed at the item's own track and the FX slot of the
+--- chain's first effect (the profile alone would push to track 1, whatever was matched).
+function stito.job_profile(track)
+  if stito.setting("apply") ~= "osc" then return "none" end
+  local number = math.floor(reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER"))
+  return string.format("reaper@track=%d,first_fx=%d", number, tonumber(stito.setting("first_fx")))
+end
+
 --- The job for `item`, or nil and why not.
 local function make_job(item, groups)
   local input = stito.item_file(item)
@@ -415,7 +424,7 @@ local function make_job(item, groups)
   return {
     id = id, input = input, reference = reference, chain = stito.setting("chain"),
     status = stito.join(folder, id .. ".status"), out_dir = folder,
-    profile = apply == "osc" and "reaper" or "none", apply = apply, groups = groups,
+    profile = stito.job_profile(reaper.GetMediaItem_Track(item)), apply = apply, groups = groups,
   }
 end
 
@@ -443,7 +452,7 @@ local function finished(job, track, status)
   if job.apply == "script" then
     stito.apply_file(track, status.params, tonumber(stito.setting("first_fx")))
   else
-    stito.log("the daemon pushed the parameters through the 'reaper' profile (REAPER's OSC surface)")
+    stito.log("the daemon pushed the parameters through " .. job.profile .. " (REAPER's OSC surface)")
   end
 end
 

@@ -188,6 +188,14 @@ ratio = {{ param = 9, value = "plugin", range = [1, 20], scale = "log" }}
         # /stito/push sends them again
         assert client.ask("/stito/push", "pushme", reply="/stito/pushed").args == ("pushme", "fakehost", 2)
         host.wait_for("/strip/plugin/parameter", count=4)
+        # the job names its item's track after the profile (a DAW script knows it, the profile cannot)
+        client.send("/stito/match", str(inp), str(ref), str(chain), "pushhere", "fakehost@track=5")
+        pushed = client.wait_for(lambda m: m.address == "/stito/pushed" and m.args[0] == "pushhere")[0]
+        assert pushed.args == ("pushhere", "fakehost@track=5", 2)
+        assert [m.args[0] for m in host.wait_for("/strip/plugin/parameter", count=6)[4:]] == [5, 5]
+        client.send("/stito/match", str(inp), str(ref), str(chain), "badone", "fakehost@fx=1")
+        error = client.wait_for(lambda m: m.address == "/stito/error" and m.args[0] == "badone")[0]
+        assert error.args[2] == Code.BAD_ARGUMENT and "unknown target field 'fx'" in error.args[1]
         client.close()
     host.close()
 

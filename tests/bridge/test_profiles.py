@@ -4,6 +4,7 @@ conversions; MIDI bytes for CC, 14-bit CC and NRPN; a broken profile disables it
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import mido
@@ -72,6 +73,23 @@ def test_reaper_sends_normalised_values_over_the_plugins_own_range():
                                                                       pytest.approx((0.475,), abs=1e-6))
     ratio = next(r for r in rows if r["name"] == "ratio")
     assert by_name(messages, chain, "compressor", "ratio")[1][0] == pytest.approx((ratio["value"] - 1) / 19, abs=1e-6)
+
+
+def test_a_job_names_the_track_and_first_fx_of_its_item():
+    """"reaper@track=3,first_fx=2": the matched item's track and the FX slot of the chain's first effect
+    replace the profile's track 1 and first FX; a bad one is refused naming what is wrong."""
+    from bridge.pushback.profile import ProfileError, split_daw
+
+    chain, profiles = zam_chain(), load_profiles()
+    name, where = split_daw("reaper@track=3,first_fx=2")
+    messages = [(m.address, tuple(m.params)) for m in build_osc(profiles[name],
+                                                                profiles[name].targets(chain, rows_at(chain), where))]
+    assert by_name(messages, chain, "compressor", "threshold_db")[0] == "/track/3/fx/3/fxparam/5/value"
+    assert split_daw("ardour") == ("ardour", {})
+    for bad, problem in [("reaper@track=0", "track must be a whole number from 1, got '0'"),
+                         ("reaper@fx=2", "unknown target field 'fx'; give track or first_fx")]:
+        with pytest.raises(ProfileError, match=re.escape(problem)):
+            split_daw(bad)
 
 
 def test_ardour_sends_real_units_with_one_based_numbers():

@@ -217,6 +217,14 @@ ext["stito/token_file"] = work .. "/my token"
 check(stito.sender_command(job):find('"--token-file" "' .. work .. '/my token"', 1, true), "token file passed")
 ext["stito/token_file"] = ""
 
+-- apply = "osc": the daemon pushes to the item's own track and the chain's first FX slot, not track 1
+local on_third = { number = 3 }
+reaper.GetMediaTrackInfo_Value = function(t, key) return key == "IP_TRACKNUMBER" and t.number or 0 end
+ext["stito/apply"], ext["stito/first_fx"] = "osc", "2"
+check(stito.job_profile(on_third) == "reaper@track=3,first_fx=2", stito.job_profile(on_third))
+ext["stito/apply"], ext["stito/first_fx"] = "script", "1"
+check(stito.job_profile(on_third) == "none", "apply = script: no push")
+
 -- a match of only some attribute groups passes them as --match
 job.groups = "space,width"
 check(stito.sender_command(job):find('"--match" "space,width"', 1, true), "groups passed")
