@@ -114,14 +114,9 @@ function factory () return function ()
 				readable:read (buffers[c]:to_float (0), position, count, c - 1)
 				samples[c] = buffers[c]:to_float (0):array ()
 			end
-			if gain ~= 1 then
-				for c = 1, channels do
-					for i = 1, count do samples[c][i] = samples[c][i] * gain end
-				end
-			end
 			local interleaved = {}
 			for i = 1, count do
-				for c = 1, channels do interleaved[#interleaved + 1] = samples[c][i] end
+				for c = 1, channels do interleaved[#interleaved + 1] = samples[c][i] * gain end
 			end
 			handle:write (string.pack ("<" .. string.rep ("f", #interleaved), table.unpack (interleaved)))
 			position = position + count

@@ -24,12 +24,12 @@ Row = tuple[str, float, float, float, str, Scale]
 
 @dataclass(frozen=True)
 class BuiltinKind:
-    """One built-in effect type: a one-line meaning, its parameter rows, a builder and the attribute
-    groups it is for (see ``Effect.attributes``)."""
+    """One built-in effect type: a one-line meaning, its parameter rows, a builder (a pedalboard plugin,
+    or stito's own with the same ``process``) and the attribute groups it is for (see ``Effect.attributes``)."""
 
     summary: str
     rows: tuple[Row, ...]
-    build: Callable[[Mapping[str, float]], pb.Plugin]
+    build: Callable[[Mapping[str, float]], pb.Plugin | _StereoWidth]
     attributes: tuple[str, ...] = GROUPS
 
 
