@@ -15,8 +15,10 @@ PRETRAIN_PACKAGES="festival festvox-kallpc16k festvox-us-slt-hts fluid-soundfont
   avldrums.lv2-soundfont openttd-openmsx extremetuxracer-data frozen-bubble-data chromium-bsu-data lomiri-sounds
   ktuberling-data lincity-ng-data sound-theme-freedesktop oxygen-sounds"
 [ "${1:-}" = "--pretrain" ] && APT_PACKAGES="$APT_PACKAGES $PRETRAIN_PACKAGES"
-# Ardour 7 (about 23 MB download without recommends) is the real host the DAW-integration tests drive headless.
-HOST_PACKAGES="ardour"
+# Ardour 7 (about 23 MB download without recommends) is the real host the DAW-integration tests drive headless;
+# it also installs Ardour's ACE LV2 plugins. lilv is what the LV2 host loads plugins with; x42-plugins are the
+# `x42` chain's plugins.
+HOST_PACKAGES="ardour liblilv-0-0 x42-plugins"
 missing=$(dpkg-query -W -f='${Status} ${Package}\n' $APT_PACKAGES $HOST_PACKAGES 2>/dev/null | awk '!/ installed /{print $NF}' || true)
 if [ -n "$missing" ] || ! dpkg-query -W $APT_PACKAGES $HOST_PACKAGES >/dev/null 2>&1; then
   $SUDO apt-get update -qq

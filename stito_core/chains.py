@@ -19,7 +19,7 @@ from .places import Places
 #: Where the shipped chain definitions live (``config/chains`` at the project root).
 CHAINS_DIR = Path(__file__).resolve().parents[1] / "config" / "chains"
 
-_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "search", "fixed", "neutral", "attributes"}
+_EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "uri", "search", "fixed", "neutral", "attributes"}
 
 
 def _builtin(spec: Mapping[str, Any]) -> Effect:
@@ -37,9 +37,14 @@ def _ladspa(spec: Mapping[str, Any]) -> Effect:
     return LadspaEffect(_required(spec, "library"), spec.get("label"), spec.get("name"))
 
 
+def _lv2(spec: Mapping[str, Any]) -> Effect:
+    from .effects.lv2 import Lv2Effect
+    return Lv2Effect(_required(spec, "uri"), spec.get("name"))
+
+
 #: Effect ``type`` in a chain file -> its loader. VST3 also covers AU on macOS (pedalboard loads both).
 BACKENDS: dict[str, Callable[[Mapping[str, Any]], Effect]] = {
-    "builtin": _builtin, "vst3": _vst3, "au": _vst3, "ladspa": _ladspa}
+    "builtin": _builtin, "vst3": _vst3, "au": _vst3, "ladspa": _ladspa, "lv2": _lv2}
 
 
 def _required(spec: Mapping[str, Any], key: str) -> str:
@@ -150,6 +155,9 @@ def _plugin_file(kind: str, table: Mapping[str, Any]) -> Path:
     if kind == "ladspa":
         from .effects.ladspa import find_ladspa_library
         return find_ladspa_library(_required(table, "library"))
+    if kind == "lv2":
+        from .effects.lv2 import find_lv2_plugin
+        return find_lv2_plugin(_required(table, "uri")).binary
     return Path(_required(table, "path")).expanduser()
 
 

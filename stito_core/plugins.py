@@ -48,8 +48,11 @@ def _ladspa() -> list[PluginInfo]:
 
 
 def _lv2() -> list[PluginInfo]:
-    from .effects.lv2_units import lv2_dirs
+    from .effects.lv2 import Lv2Effect, lv2_folder_problems, scan_lv2
 
-    bundles = sorted({b for d in lv2_dirs() for b in d.glob("*.lv2")})
-    reason = "LV2 is not hosted by stito; use the plugin's LADSPA or VST3 build"
-    return [PluginInfo("lv2", b.stem, str(b), False, reason) for b in bundles]
+    try:
+        found = scan_lv2()
+    except ChainError as exc:  # lilv is not installed
+        return [PluginInfo("lv2", "?", "LV2", False, str(exc))]
+    rows = [PluginInfo("lv2", p.uri, f"{p.bundle} ({p.name})", *_try(lambda u=p.uri: Lv2Effect(u))) for p in found]
+    return rows + [PluginInfo("lv2", "?", str(where), False, why) for where, why in lv2_folder_problems()]

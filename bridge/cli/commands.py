@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,8 @@ def _chain_or_plugin(name: str) -> Chain:
         effect = BACKENDS["vst3"]({"path": name})
     elif name.endswith(".so"):
         effect = BACKENDS["ladspa"]({"library": name})
+    elif re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", name) and not Path(name).exists():
+        effect = BACKENDS["lv2"]({"uri": name})
     else:
         return load_chain(name)
     return Chain(Path(name).stem, [Slot(effect, effect.parameters)])

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_match(sub)
     _add(sub, "demo", _demo, "run `match` on the example audio shipped with stito, into ./stito-demo/")
     chains = _add(sub, "chains", commands.chains, "list chains, or one chain's effects and parameters")
-    chains.add_argument("name", nargs="?", help="a chain name, a chain TOML, or a plugin path (.vst3, LADSPA .so)")
+    chains.add_argument("name", nargs="?", help="a chain name, a chain TOML, a plugin path (.vst3, LADSPA .so) or an LV2 plugin URI (urn:ardour:a-eq)")
     plugins = _add(sub, "plugins", commands.plugins, "list effect plugins on this machine and whether each loads")
     plugins.add_argument("--format", choices=["vst3", "ladspa", "lv2"], help="only this plugin format")
     bench = _add(sub, "bench", commands.bench, "run a benchmark and print its table")

@@ -70,8 +70,8 @@ class Case:
 
     @property
     def backend(self) -> str:
-        """Where the plugin comes from, for the table: "pedalboard" or the LADSPA library."""
-        return "pedalboard" if self.plugin["type"] == "builtin" else self.plugin["library"]
+        """Where the plugin comes from, for the table: "pedalboard", the LADSPA library or the LV2 URI."""
+        return "pedalboard" if self.plugin["type"] == "builtin" else self.plugin.get("library") or self.plugin["uri"]
 
     def chain(self) -> Chain:
         """A chain of the one effect whose only searched parameter is the estimated one."""
@@ -89,7 +89,12 @@ def _ladspa(library: str, label: str | None = None) -> dict[str, str]:
     return {"type": "ladspa", "library": library, **({"label": label} if label else {})}
 
 
-#: The paper's six pedalboard cases (its Table 4 figures), then six LADSPA plugins. Fixed values make
+def _lv2(uri: str) -> dict[str, str]:
+    return {"type": "lv2", "uri": uri}
+
+
+#: The paper's six pedalboard cases (its Table 4 figures), then six LADSPA plugins and two of Ardour's
+#: ACE LV2 plugins. Fixed values make
 #: the estimated parameter audible (a wet reverb for room size, feedback for the delay mix, ...).
 CASES: tuple[Case, ...] = (
     Case("Chorus mix", _builtin("chorus"), "mix",
@@ -115,6 +120,10 @@ CASES: tuple[Case, ...] = (
          {"bandwidth": 0.75, "damping": 0.25, "blend": 0.5}),
     Case("SWH Butterworth lowpass cutoff_hz", _ladspa("butterworth_1902.so", "buttlow_iir"), "cutoff_frequency_hz",
          {"resonance": 0.707}, (500.0, 20000.0, Scale.LOG)),
+    Case("ACE EQ gain_l_db", _lv2("urn:ardour:a-eq"), "gain_l_db", {"frequency_l_hz": 200.0}, (-18.0, 18.0, Scale.LINEAR)),
+    Case("ACE Compressor threshold_db", _lv2("urn:ardour:a-comp#stereo"), "threshold_db",
+         {"ratio": 8.0, "attack_ms": 2.0, "release_ms": 100.0, "knee_db": 0.0, "makeup_db": 0.0},
+         (-50.0, 0.0, Scale.LINEAR)),
 )
 #: The cases of a quick run: one pedalboard and one LADSPA plugin, both strongly audible.
 QUICK_CASES = ("Distortion drive_db", "ZamEQ2 boost_cut_l_db")

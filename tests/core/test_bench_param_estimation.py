@@ -33,11 +33,12 @@ def test_stats_edge_cases():
     assert mse == pytest.approx(0.09) and math.isnan(rho)
 
 
-def test_twelve_cases_six_with_paper_figures_and_each_parameter_audible():
-    assert len(pe.CASES) == 12 and len({c.label for c in pe.CASES}) == 12
+def test_fourteen_cases_six_with_paper_figures_and_each_parameter_audible():
+    assert len(pe.CASES) == 14 and len({c.label for c in pe.CASES}) == 14
     assert sum(c.paper is not None for c in pe.CASES) == 6
     assert all(c.plugin["type"] == "builtin" for c in pe.CASES if c.paper)
     assert sum(c.plugin["type"] == "ladspa" for c in pe.CASES) == 6
+    assert [c.backend for c in pe.CASES if c.plugin["type"] == "lv2"] == ["urn:ardour:a-eq", "urn:ardour:a-comp#stereo"]
     clip = clips("music", 1, 1.0)[0]
     for case in pe.CASES:
         chain = case.chain()
