@@ -69,11 +69,13 @@ def run_lua(script: Path, env: dict[str, str], marker: str, timeout: float = 120
     return output
 
 
-def build_session(root: Path, samples: np.ndarray, rate: int, plugins: list[str], osc_port: int) -> ArdourSession:
-    """A session with one stereo track playing ``samples`` (2, frames) through LADSPA ``plugins``."""
+def build_session(root: Path, samples: np.ndarray, rate: int, plugins: list[str], osc_port: int,
+                  plugin_type: str = "LADSPA") -> ArdourSession:
+    """A session with one stereo track playing ``samples`` (2, frames) through ``plugins`` (LADSPA names,
+    or LV2 URIs with ``plugin_type="LV2"``)."""
     session = ArdourSession(root / "session", "stito", isolated_env(root / "home", osc_port), osc_port, rate)
     env = {**session.env, "STITO_DIR": str(session.folder), "STITO_NAME": session.name, "STITO_RATE": str(rate),
-           "STITO_FRAMES": str(samples.shape[1]), "STITO_PLUGINS": ",".join(plugins)}
+           "STITO_FRAMES": str(samples.shape[1]), "STITO_PLUGINS": ",".join(plugins), "STITO_PLUGIN_TYPE": plugin_type}
     run_lua(HERE / "build_session.lua", env, "BUILT ")
     for channel, data in zip("LR", samples):
         sf.write(str(session.source(channel)), data, rate, subtype="FLOAT")
@@ -149,11 +151,12 @@ def descriptor_values(client: Client, strip: int, plugin: int, timeout: float = 
 
 
 def saved_values(path: Path) -> dict[int, dict[int, float]]:
-    """Per plugin (1-based strip position) the saved control values, 1-based in the plugin's port order."""
+    """Per plugin (1-based strip position) the saved control values, 1-based in the plugin's port order
+    (LADSPA state numbers its ports; LV2 state lists its input controls by symbol, in port order)."""
     root = ET.parse(path).getroot()
     route = next(r for r in root.iter("Route") if r.get("name") == "stito")
     plugins = [p for p in route.iter("Processor") if p.get("type") in ("ladspa", "lv2")]
-    return {index: {k: float(port.get("value")) for k, port in enumerate(p.find("ladspa").iter("Port"), start=1)}
+    return {index: {k: float(port.get("value")) for k, port in enumerate(p.find(p.get("type")).iter("Port"), start=1)}
             for index, p in enumerate(plugins, start=1)}
 
 

@@ -1,14 +1,16 @@
 """A real Ardour 7 (Debian package, headless, Dummy backend) round trip.
 
-1. Build a session: one stereo track playing a test signal through LADSPA ZamCompX2 then ZamEQ2
-   (the plugins of the ``ardour-zam`` chain), OSC surface switched on in the session's ControlProtocols.
+1. Build a session: one stereo track playing a test signal through the plugins of a mirrored chain, OSC
+   surface switched on in the session's ControlProtocols. Two sessions: LADSPA ZamCompX2 then ZamEQ2
+   (``ardour-zam``), and Ardour's own LV2 ACE EQ, Compressor, Delay and Reverb (``ardour-ace``).
 2. Keep it running in ardour7-lua; start the stito daemon with the shipped ``ardour`` profile (only its
-   port changed to the test's) and ask it for a tiny match of the track's audio with ``ardour-zam``.
+   port changed to the test's) and ask it for a tiny match of the track's audio with that chain.
 3. The daemon pushes every found parameter over Ardour's OSC surface (/strip/plugin/parameter, real
    units); read them back with /strip/plugin/descriptor, then from the saved session file.
 4. Render the track with ardour7-export and compare with stito's own render of the mirrored chain.
 
-Needs the Debian packages ``ardour`` (ardour7-lua, ardour7-export) and ``zam-plugins``; skipped without.
+Needs the Debian packages ``ardour`` (ardour7-lua, ardour7-export, the ACE plugins), ``zam-plugins`` and
+``liblilv-0-0``; skipped without.
 """
 
 from __future__ import annotations
@@ -33,20 +35,22 @@ pytestmark = pytest.mark.skipif(bool(missing_tools()), reason=f"Ardour 7 not ins
 
 RATE = 48000
 SECONDS = 2.0
-CHAIN = "ardour-zam"
-PLUGINS = ["ZamCompX2", "ZamEQ2"]
+#: Mirrored chain -> (Ardour plugin type, the plugins in strip order as Ardour names them).
+SESSIONS = {"ardour-zam": ("LADSPA", ["ZamCompX2", "ZamEQ2"]),
+            "ardour-ace": ("LV2", ["urn:ardour:a-eq", "urn:ardour:a-comp#stereo", "urn:ardour:a-delay",
+                                   "urn:ardour:a-reverb"])}
 #: Largest sample difference accepted between Ardour's render and stito's (-100 dBFS). Both run the
-#: same LADSPA binaries on the same float32 samples and control values, so they agree to the last bit
+#: same plugin binaries on the same float32 samples and control values, so they agree to the last bit
 #: in practice; the margin only covers a different block size in plugins that smooth their controls.
 RENDER_TOLERANCE = 1e-5
 
 
-@pytest.fixture(scope="module")
-def chain():
+@pytest.fixture(scope="module", params=list(SESSIONS))
+def chain(request):
     try:
-        return load_chain(CHAIN)
-    except Exception as exc:  # zam-plugins missing
-        pytest.skip(f"chain {CHAIN} unavailable: {exc}")
+        return load_chain(request.param)
+    except Exception as exc:  # zam-plugins or lilv missing
+        pytest.skip(f"chain {request.param} unavailable: {exc}")
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +60,14 @@ def round_trip(tmp_path_factory, chain):
     dry = music(SECONDS, RATE, seed=1)
     input_path = write(root / "input.wav", dry, RATE)
     reference = write(root / "reference.wav", music(SECONDS, RATE, seed=2) * 0.4, RATE)
-    session = build_session(root, dry, RATE, PLUGINS, free_port())
+    plugin_type, plugins = SESSIONS[chain.name]
+    session = build_session(root, dry, RATE, plugins, free_port(), plugin_type)
     ardour = RunningArdour(session)
     try:
         surface = osc_client(session.osc_port)
         ardour.wait_ready(surface)
-        done, pushed, rows = _match_and_push(root, session.osc_port, input_path, reference)
-        live = {piid: descriptor_values(surface, 1, piid) for piid in (1, 2)}
+        done, pushed, rows = _match_and_push(root, session.osc_port, input_path, reference, chain.name)
+        live = {piid: descriptor_values(surface, 1, piid) for piid in range(1, len(plugins) + 1)}
         surface.close()
     finally:
         ardour.stop()
@@ -70,7 +75,7 @@ def round_trip(tmp_path_factory, chain):
             "saved": saved_values(session.file), "root": root}
 
 
-def _match_and_push(root: Path, port: int, input_path: Path, reference: Path):
+def _match_and_push(root: Path, port: int, input_path: Path, reference: Path, chain_name: str):
     """The daemon, with the shipped ardour profile aimed at ``port``: match, wait for the push."""
     profiles = root / "profiles"
     profiles.mkdir()
@@ -80,7 +85,7 @@ def _match_and_push(root: Path, port: int, input_path: Path, reference: Path):
     with Service(config, encoder=load_encoder("mfcc")) as service:
         client = Client(service.address)
         try:
-            client.send("/stito/match", str(input_path), str(reference), CHAIN, "ardour-job", "ardour")
+            client.send("/stito/match", str(input_path), str(reference), chain_name, "ardour-job", "ardour")
             done = client.wait_for(lambda m: m.address in ("/stito/done", "/stito/error"), timeout=300)[0]
             assert done.address == "/stito/done", done.args
             pushed = client.wait_for(lambda m: m.address in ("/stito/pushed", "/stito/error"), timeout=30)[0]

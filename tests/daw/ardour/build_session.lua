@@ -5,7 +5,9 @@
 --   STITO_NAME     session (snapshot) name
 --   STITO_RATE     sample rate, Hz
 --   STITO_FRAMES   length of the input region, samples
---   STITO_PLUGINS  comma-separated LADSPA plugin names, in strip order (e.g. "ZamCompX2,ZamEQ2")
+--   STITO_PLUGINS  comma-separated plugin names (LADSPA) or URIs (LV2), in strip order
+--                  (e.g. "ZamCompX2,ZamEQ2" or "urn:ardour:a-eq,urn:ardour:a-comp#stereo")
+--   STITO_PLUGIN_TYPE  LADSPA (the default) or LV2
 --
 -- Ardour 7.3 has no session-level import from Lua, so the track's region is made with
 -- Track:bounce_range over silence: that writes one mono WAV per channel into
@@ -18,6 +20,8 @@ local name = assert(os.getenv("STITO_NAME"), "STITO_NAME not set")
 local rate = tonumber(os.getenv("STITO_RATE") or "48000")
 local frames = tonumber((assert(os.getenv("STITO_FRAMES"), "STITO_FRAMES not set")))
 local plugins = assert(os.getenv("STITO_PLUGINS"), "STITO_PLUGINS not set")
+local plugin_type = os.getenv("STITO_PLUGIN_TYPE") or "LADSPA"
+assert(ARDOUR.PluginType[plugin_type], "unknown STITO_PLUGIN_TYPE " .. plugin_type)
 
 assert(create_session(dir, name, rate), "could not create the session in " .. dir)
 
@@ -36,8 +40,8 @@ track:playlist():add_region(region, Temporal.timepos_t(0), 1, false, 0, 0, false
 
 -- the plugins, appended post-fader in the given order (strip plugin 1, 2, ...)
 for plugin_name in string.gmatch(plugins, "[^,]+") do
-  local plugin = ARDOUR.LuaAPI.new_plugin(Session, plugin_name, ARDOUR.PluginType.LADSPA, "")
-  assert(not plugin:isnil(), "LADSPA plugin not found: " .. plugin_name)
+  local plugin = ARDOUR.LuaAPI.new_plugin(Session, plugin_name, ARDOUR.PluginType[plugin_type], "")
+  assert(not plugin:isnil(), plugin_type .. " plugin not found: " .. plugin_name)
   track:add_processor_by_index(plugin, -1, nil, true)
 end
 
