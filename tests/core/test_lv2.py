@@ -177,3 +177,10 @@ def test_cli_shows_an_lv2_plugin_by_uri_and_lists_lv2_plugins(capsys: pytest.Cap
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("lv2     ok  urn:ardour:a-eq ") for line in lines)
     assert any("urn:ardour:a-fluidsynth" in line and "worker#schedule" in line for line in lines)
+
+
+def test_the_daemon_may_load_lv2_chains_from_the_standard_folders() -> None:
+    from stito_core.places import Places
+
+    chain = load_chain("ardour-ace", Places())
+    assert [s.effect.name for s in chain.slots] == ["eq", "compressor", "delay", "reverb"]
