@@ -9,7 +9,6 @@ plugin reports, so that a render lines up with its input.
 
 from __future__ import annotations
 
-import math
 import re
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -83,13 +82,6 @@ class ControlPort:
         scale = Scale.LOG if self.log and lo > 0 else Scale.LINEAR
         default = 0.0 if self.default is None else self.default
         return ParameterSpec(effect, name, lo, hi, min(max(default, lo), hi), unit, scale)
-
-
-def geometric(lo: float, hi: float, weight: float, log: bool) -> float:
-    """The point ``weight`` (0-1) of the way from ``lo`` to ``hi``: geometric on log ports with lo > 0."""
-    if log and lo > 0:
-        return math.exp(math.log(lo) * (1 - weight) + math.log(hi) * weight)
-    return lo * (1 - weight) + hi * weight
 
 
 def float32_decimal(value: float) -> float:

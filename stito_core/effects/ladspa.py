@@ -12,6 +12,7 @@ of 0.5 becomes 24000 Hz); at process time values are clipped to the bounds at th
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -20,9 +21,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ChainError
-from .hosted import SIDECHAIN, ControlPort, HostedEffect, Instance, Links, float32_decimal, geometric
+from .hosted import SIDECHAIN, ControlPort, HostedEffect, Instance, Links, float32_decimal
 from .lv2_units import port_units
-from .naming import parameter_id, snake_case, unique
+from .naming import parameter_id, snake_case, unique, with_unit
 
 #: Directories searched after those in the LADSPA_PATH environment variable.
 DEFAULT_DIRS = ("/usr/lib/ladspa", "/usr/local/lib/ladspa", "/usr/lib/x86_64-linux-gnu/ladspa", "~/.ladspa")
@@ -170,10 +171,11 @@ def _ports_with(descriptor: _Descriptor, bits: int) -> list[int]:
     return [i for i in range(descriptor.PortCount) if descriptor.PortDescriptors[i] & bits == bits]
 
 
-def _with_unit(port_name: str, label: str) -> str:
-    """The port name with its unit in brackets when only the plugin's LV2 build states it."""
-    unit = port_units(label).get(port_name)
-    return f"{port_name} ({unit})" if unit and parameter_id(port_name)[1] == "" else port_name
+def _geometric(lo: float, hi: float, weight: float, log: bool) -> float:
+    """The point ``weight`` (0-1) of the way from ``lo`` to ``hi``: geometric on log ports with lo > 0."""
+    if log and lo > 0:
+        return math.exp(math.log(lo) * (1 - weight) + math.log(hi) * weight)
+    return lo * (1 - weight) + hi * weight
 
 
 def _control(descriptor: _Descriptor, port: int) -> ControlPort:
@@ -188,7 +190,7 @@ def _control(descriptor: _Descriptor, port: int) -> ControlPort:
     hint_default = flags & _DEFAULT_MASK
     default = _DEFAULT_VALUES.get(hint_default, 0.0)
     if hint_default in _DEFAULT_WEIGHTS:
-        default = geometric(*control.spec_range(), _DEFAULT_WEIGHTS[hint_default], control.log)
+        default = _geometric(*control.spec_range(), _DEFAULT_WEIGHTS[hint_default], control.log)
     return replace(control, default=default)
 
 
@@ -222,7 +224,8 @@ class LadspaEffect(HostedEffect):
         self._check_layout(f"{self.label} in {self.library.name}")
         self._control_out = _ports_with(d, _CONTROL | _OUTPUT)
         ports = _ports_with(d, _CONTROL | _INPUT)
-        ids = [parameter_id(_with_unit(_text(d.PortNames[port]), self.label)) for port in ports]
+        units = port_units(self.label)  # stated only by the plugin's LV2 build, where one is installed
+        ids = [parameter_id(with_unit(name, units.get(name))) for name in (_text(d.PortNames[p]) for p in ports)]
         names = unique([pid for pid, _unit in ids])
         self._controls = {name: _control(d, port) for name, port in zip(names, ports)}
         self._specs(unit for _pid, unit in ids)

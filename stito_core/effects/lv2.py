@@ -25,8 +25,8 @@ import numpy as np
 from ..errors import ChainError
 from . import lilv
 from .hosted import BLOCK_FRAMES, REFERENCE_RATE, SIDECHAIN, ControlPort, HostedEffect, Instance, Links, float32_decimal
-from .lv2_units import LV2_DIRS
-from .naming import parameter_id, snake_case, unique
+from .lv2_units import LV2_DIRS, LV2_UNITS
+from .naming import parameter_id, snake_case, unique, with_unit
 
 _URID = "http://lv2plug.in/ns/ext/urid#"
 _OPTIONS = "http://lv2plug.in/ns/ext/options#options"
@@ -44,8 +44,6 @@ ATOM_BYTES = 8192
 #: Reverb glide their controls from the defaults (x42-eq for ~0.4 s), which a DAW's long-running
 #: instance has done long before a region plays.
 PREROLL_S = 0.5
-#: LV2 unit names (``units#db``; Ardour's ACE data also writes db1, db-display, hz0) -> the unit in a name.
-_UNIT_NAMES = {"db": "dB", "hz": "Hz", "khz": "kHz", "ms": "ms", "s": "s", "pc": "%"}
 
 
 class _Feature(ctypes.Structure):
@@ -141,11 +139,16 @@ def scan_lv2() -> list[Lv2Plugin]:
 def find_lv2_plugin(uri: str) -> Lv2Plugin:
     """The installed plugin with URI ``uri``; a ChainError naming the folders searched when there is none."""
     with lilv.LOCK:
-        plugin = lilv.plugin_by_uri(uri)
-        if plugin is None:
-            raise ChainError(f"LV2 plugin {uri} not found in {_searched()} "
-                             "(LV2_PATH replaces these folders; `stito plugins --format lv2` lists what is installed)")
-        return _describe(plugin)
+        return _describe(_plugin(uri))
+
+
+def _plugin(uri: str) -> int:
+    """The lilv plugin with URI ``uri`` (call under LOCK); a ChainError naming the folders searched."""
+    plugin = lilv.plugin_by_uri(uri)
+    if plugin is None:
+        raise ChainError(f"LV2 plugin {uri} not found in {_searched()} "
+                         "(LV2_PATH replaces these folders; `stito plugins --format lv2` lists what is installed)")
+    return plugin
 
 
 def _describe(plugin: int) -> Lv2Plugin:
@@ -197,11 +200,11 @@ class Lv2Effect(HostedEffect):
     (threading, audio layouts, sidechains and latency as :class:`~stito_core.effects.hosted.HostedEffect`)."""
 
     def __init__(self, uri: str, name: str | None = None) -> None:
-        found = find_lv2_plugin(uri)
-        self.uri, self.plugin_name, self.bundle = found.uri, found.name, found.bundle
-        self.name = name or snake_case(self.plugin_name)
         with lilv.LOCK:
-            self._plugin = lilv.plugin_by_uri(uri)
+            self._plugin = _plugin(uri)
+            found = _describe(self._plugin)
+            self.uri, self.plugin_name, self.bundle = found.uri, found.name, found.bundle
+            self.name = name or snake_case(self.plugin_name)
             self._check_plugin()
             ports = _ports(self._plugin, self.uri)
             self._latency_port = _latency_port(self._plugin)
@@ -346,12 +349,11 @@ def _port_name(plugin: int, port: int) -> str:
 
 
 def _parameter_id(plugin: int, port: int) -> tuple[str, str]:
-    """(parameter name, unit) of a control port: its name with the unit of its Turtle data at the end."""
-    name = _port_name(plugin, port)
+    """(parameter name, unit) of a control port: its name with the unit of its Turtle data at the end
+    (``units#db``; Ardour's ACE data also writes db1, db-display and hz0, read as db and hz)."""
     unit_uri = lilv.text(lilv.library().lilv_port_get(plugin, port, lilv.uri(f"{lilv.UNITS}unit")), free=True)
     found = re.match(r"[a-z]+", unit_uri.removeprefix(lilv.UNITS)) if unit_uri.startswith(lilv.UNITS) else None
-    unit = _UNIT_NAMES.get(found.group(0)) if found else None
-    return parameter_id(f"{name} ({unit})" if unit and parameter_id(name)[1] == "" else name)
+    return parameter_id(with_unit(_port_name(plugin, port), LV2_UNITS.get(found.group(0)) if found else None))
 
 
 def _control(plugin: int, index: int) -> ControlPort:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 #: LV2 unit URIs (the ``unit:`` prefix) -> the unit as written in a port name.
-_LV2_UNITS = {"db": "dB", "hz": "Hz", "khz": "kHz", "ms": "ms", "s": "s", "pc": "%", "mhz": "MHz"}
+LV2_UNITS = {"db": "dB", "hz": "Hz", "khz": "kHz", "ms": "ms", "s": "s", "pc": "%", "mhz": "MHz"}
 #: LV2 bundle folders, after the LV2_PATH entries.
 LV2_DIRS = ("~/.lv2", "/usr/lib/lv2", "/usr/local/lib/lv2", "/usr/lib/x86_64-linux-gnu/lv2")
 _PORT = re.compile(r"\[([^\[\]]*?lv2:name\s+\"([^\"]+)\"[^\[\]]*?)\]", re.S)
@@ -42,6 +42,6 @@ def _units_in(bundle: Path) -> dict[str, str]:
     for ttl in sorted(bundle.glob("*.ttl")):
         for body, name in _PORT.findall(ttl.read_text(encoding="utf-8", errors="replace")):
             found = _UNIT.search(body)
-            if found and found.group(1) in _LV2_UNITS:
-                units[name] = _LV2_UNITS[found.group(1)]
+            if found and found.group(1) in LV2_UNITS:
+                units[name] = LV2_UNITS[found.group(1)]
     return units

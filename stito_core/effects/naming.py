@@ -60,6 +60,12 @@ def parameter_id(port_name: str) -> tuple[str, str]:
     return "_".join(words) or "param", unit
 
 
+def with_unit(port_name: str, unit: str | None) -> str:
+    """``port_name`` with ``unit`` in brackets when the name itself states none: ("Threshold", "dB") ->
+    "Threshold (dB)", so that :func:`parameter_id` gives ``threshold_db``; unchanged for no unit."""
+    return f"{port_name} ({unit})" if unit and parameter_id(port_name)[1] == "" else port_name
+
+
 def unique(names: list[str]) -> list[str]:
     """``names`` with repeats suffixed _2, _3, ... so that every name is distinct."""
     used: set[str] = set()
