@@ -30,9 +30,9 @@ from stito_core.chain import Chain
 from stito_core.chains import load_chain
 from stito_core.errors import StitoError
 
-from .midi import build_midi
-from .osc import build_osc
 from .profile import FIELDS, Profile, ProfileError, unknown_message
+from .push import build_messages
+from .ranges import check_ranges
 
 log = logging.getLogger("stito.daemon.profiles")
 
@@ -41,6 +41,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "config" / "daw"
 
 _TOP = {"description", "transport", "pace_ms", "osc", "midi", "target", "chains"}
 _OSC = {"host", "port", "address", "args", "types"}
+_OSC_OPTIONAL = {"ranges"}
 _MIDI = {"port", "virtual", "channel", "controls", "nrpn_reset"}
 _CONVERSIONS = ("normalized", "real", "plugin", "lookup")
 _KINDS = ("cc", "cc14", "nrpn")
@@ -98,7 +99,9 @@ def _check_schema(data: Mapping[str, Any]) -> None:
 def _check_osc(osc: Any) -> None:
     if not isinstance(osc, Mapping):
         raise ProfileError("osc: transport 'osc' needs an [osc] table with host, port, address, args, types")
-    _keys("osc", osc, _OSC)
+    _keys("osc", osc, _OSC | _OSC_OPTIONAL)
+    if "ranges" in osc and (problem := check_ranges(osc["ranges"], FIELDS)):
+        raise ProfileError(problem)
     for key in _OSC:
         if key not in osc:
             raise ProfileError(f"osc.{key}: missing")
@@ -195,14 +198,13 @@ def _number(name: str, value: Any, low: float, high: float, integer: bool = Fals
 
 def _check_chains(profile: Profile, cache: dict[str, Chain | str]) -> None:
     """Build every mapped chain's messages once with mid values: names, numbers and conversions must work."""
-    build = build_midi if profile.transport == "midi" else build_osc
     for name in profile.data["chains"]:
         chain = _cached_chain(name, cache) if name != "*" else _cached_chain("builtin", cache)
         if isinstance(chain, str):
             profile.notes.append(f"mapping of chain '{name}' not checked here: {chain}")
             continue
         try:
-            build(profile, profile.targets(chain, chain.describe([0.5] * len(chain.parameters))))
+            build_messages(profile, profile.targets(chain, chain.describe([0.5] * len(chain.parameters))))
         except StitoError as exc:
             raise ProfileError(f"chains.{name}: {exc}") from None
 
