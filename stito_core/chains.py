@@ -15,9 +15,10 @@ from .effects.base import Effect
 from .errors import ChainError
 from .params import ParameterSpec, Scale
 from .places import Places
+from .shipped import CONFIG_DIR
 
-#: Where the shipped chain definitions live (``config/chains`` at the project root).
-CHAINS_DIR = Path(__file__).resolve().parents[1] / "config" / "chains"
+#: Where the shipped chain definitions live (``config/chains``; see :mod:`stito_core.shipped`).
+CHAINS_DIR = CONFIG_DIR / "chains"
 
 _EFFECT_KEYS = {"type", "kind", "name", "path", "library", "label", "uri", "search", "fixed", "neutral", "attributes"}
 

@@ -256,13 +256,16 @@ def _chain_or_plugin(name: str) -> Chain:
 
 def plugins(args: argparse.Namespace) -> int:
     """``stito plugins``: every plugin found, with whether stito can load it."""
-    from stito_core.plugins import discover
+    from stito_core.plugins import FORMATS, discover, missing
 
     rows = discover(args.format)
     for row in rows:
         print(f"{row.format:7s} {'ok ' if row.loads else 'no '} {row.name:32s} {row.location}"
               + (f"  ({row.detail})" if row.detail else ""))
-    print(f"{sum(r.loads for r in rows)} of {len(rows)} plugins load")
+    for line in filter(None, (missing(f, rows) for f in FORMATS if args.format in (None, f))):
+        print(line)
+    print(f"{sum(r.loads for r in rows)} of {len(rows)} plugins load; the builtin chain (pedalboard's own "
+          "effects) needs none")
     return 0
 
 

@@ -22,6 +22,7 @@ from stito_core.objective import DEFAULT_METRIC, parse_groups
 from stito_core.errors import ChainError, NotAllowedError, StitoError
 from stito_core.places import Places, inside
 from stito_core.search import OPTIONS
+from stito_core.shipped import CONFIG_DIR
 
 from ..codes import Code, DaemonError
 from .inputs import check_references
@@ -30,7 +31,7 @@ from ..pushback.profiles import Profile, load_profiles
 #: Shortest ``server.token`` accepted: a guessable secret protects nothing.
 MIN_TOKEN_CHARS = 16
 #: The example configuration, used when ``stito serve`` is given none.
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "stito.toml"
+DEFAULT_CONFIG = CONFIG_DIR / "stito.toml"
 #: Marks a key that must be given.
 REQUIRED = object()
 

@@ -34,12 +34,16 @@ FIELDS = {
     "resolution": "send a whole number 0..resolution instead of 0-1 (e.g. 127 or 16383)",
     "track": "track or strip number", "fx": "plugin slot on the track", "param": "parameter number",
     "first_fx": "fx number of the chain's first effect", "first_param": "param number of a plugin's first parameter",
+    "numbering": "what automatic param numbers count: parameters (the plugin's parameter list) or controls "
+                 "(every control port, output meters included, as Ardour's OSC surface counts)",
     "kind": "MIDI message: cc (7-bit), cc14 (14-bit MSB/LSB pair), nrpn (14-bit NRPN)",
     "control": "MIDI controller (cc 0-127, cc14 0-31) or NRPN number (0-16383)",
     "channel": "MIDI channel 1-16", "skip": "true: send nothing for this parameter",
 }
 _BUILTIN_DEFAULTS = {"value": "normalized", "track": 1, "first_fx": 1, "first_param": 1, "kind": "cc",
-                     "scale": "linear", "factor": 1.0, "offset": 0.0}
+                     "scale": "linear", "factor": 1.0, "offset": 0.0, "numbering": "parameters"}
+#: The choices of the ``numbering`` field.
+NUMBERINGS = ("parameters", "controls")
 
 
 #: Target fields a job may give after its DAW profile's name ("reaper@track=3,first_fx=2"): where the
@@ -169,8 +173,10 @@ class _Resolver:
         """Fill ``fx``, ``param`` and MIDI ``control`` from positions when the profile leaves them out."""
         slot_index = next(i for i, s in enumerate(self.chain.slots) if s.effect.name == row["effect"])
         fields.setdefault("fx", fields["first_fx"] + slot_index)
-        plugin_names = [p.name for p in self.chain.slots[slot_index].effect.parameters]
-        fields.setdefault("param", fields["first_param"] + plugin_names.index(row["name"]))
+        effect = self.chain.slots[slot_index].effect
+        numbers = (effect.control_numbers() if fields["numbering"] == "controls"
+                   else {p.name: i for i, p in enumerate(effect.parameters)})
+        fields.setdefault("param", fields["first_param"] + numbers[row["name"]])
         if self.profile.transport == "midi" and "control" not in fields:
             if index >= len(self.controls):
                 raise ProfileError(f"{row['effect']}.{row['name']}: no MIDI control given and [midi] controls has "

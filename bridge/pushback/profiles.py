@@ -29,15 +29,16 @@ from typing import Any
 from stito_core.chain import Chain
 from stito_core.chains import load_chain
 from stito_core.errors import StitoError
+from stito_core.shipped import CONFIG_DIR
 
-from .profile import FIELDS, Profile, ProfileError, unknown_message
+from .profile import FIELDS, NUMBERINGS, Profile, ProfileError, unknown_message
 from .push import build_messages
 from .ranges import check_ranges
 
 log = logging.getLogger("stito.daemon.profiles")
 
 #: The shipped profiles.
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "config" / "daw"
+SHIPPED_DIR = CONFIG_DIR / "daw"
 
 _TOP = {"description", "transport", "pace_ms", "osc", "midi", "target", "chains"}
 _OSC = {"host", "port", "address", "args", "types"}
@@ -150,8 +151,9 @@ def _check_fields(where: str, table: Any) -> None:
     _keys(where, table, set(FIELDS))
     for key, value in table.items():
         name = f"{where}.{key}"
-        if key in ("value", "scale", "kind"):
-            choices = {"value": _CONVERSIONS, "scale": ("linear", "log"), "kind": _KINDS}[key]
+        if key in ("value", "scale", "kind", "numbering"):
+            choices = {"value": _CONVERSIONS, "scale": ("linear", "log"), "kind": _KINDS,
+                       "numbering": NUMBERINGS}[key]
             if value not in choices:
                 raise ProfileError(f"{name}: {value!r}; give one of {', '.join(choices)}")
         elif key == "range":

@@ -28,6 +28,12 @@ class Effect(ABC):
     #: alone, so an EQ is not switched on to fake width or a compressor to fake tone. Unknown plugins: all.
     attributes: tuple[str, ...] = GROUPS
 
+    def control_numbers(self) -> dict[str, int]:
+        """Each parameter's position (from 0) among all the plugin's control ports, output meters
+        included, as hosts that number every control port count it (Ardour's OSC surface); for an
+        effect without output controls, its position in ``parameters``."""
+        return {p.name: i for i, p in enumerate(self.parameters)}
+
     @abstractmethod
     def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:
         """Apply the effect with ``values`` (parameter name -> value in its unit; missing names take

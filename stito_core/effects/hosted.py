@@ -133,6 +133,11 @@ class HostedEffect(Effect):
         #: Names of toggled and integer parameters; process() rounds their values.
         self.integer_parameters = tuple(n for n, c in self._controls.items() if c.discrete)
 
+    def control_numbers(self) -> dict[str, int]:
+        """Each parameter's position among the input and output control ports, in port order."""
+        ports = sorted([c.port for c in self._controls.values()] + list(self._control_out))
+        return {name: ports.index(c.port) for name, c in self._controls.items()}
+
     @property
     def audio_inputs(self) -> int:
         """Number of audio input ports of the plugin, sidechain inputs not counted."""

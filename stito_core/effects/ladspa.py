@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ChainError
+from .folders import search_folders
 from .hosted import SIDECHAIN, ControlPort, HostedEffect, Instance, Links, float32_decimal
 from .lv2_units import port_units
 from .naming import parameter_id, snake_case, unique, with_unit
@@ -87,9 +87,8 @@ _LIBRARIES_LOCK = threading.Lock()
 
 
 def ladspa_search_dirs() -> list[Path]:
-    """Directories searched for LADSPA libraries: LADSPA_PATH (colon separated), then the defaults."""
-    env = [p for p in os.environ.get("LADSPA_PATH", "").split(":") if p]
-    return list(dict.fromkeys(Path(p).expanduser() for p in (*env, *DEFAULT_DIRS)))
+    """Directories searched for LADSPA libraries: LADSPA_PATH's, then the defaults (see :mod:`.folders`)."""
+    return search_folders("LADSPA_PATH", DEFAULT_DIRS)
 
 
 def find_ladspa_library(library: str | Path) -> Path:

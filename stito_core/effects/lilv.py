@@ -11,10 +11,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 import threading
 from collections.abc import Iterator
 
 from ..errors import ChainError
+from .folders import system_folders_on
 
 #: Serialises every call into lilv (its world and nodes are not thread-safe).
 LOCK = threading.RLock()
@@ -22,11 +24,15 @@ _LIBRARY_NAMES = ("liblilv-0.so.0", "liblilv-0.so", "liblilv-0.dylib", "lilv-0.d
 
 LV2 = "http://lv2plug.in/ns/lv2core#"
 UNITS = "http://lv2plug.in/ns/extensions/units#"
+#: lilv's world option that replaces LV2_PATH (``LILV_OPTION_LV2_PATH``).
+LV2_PATH_OPTION = b"http://drobilla.net/ns/lilv#lv2-path"
 _P = ctypes.c_void_p
 #: lilv function name -> (result type, argument types); all are loaded by :func:`library`.
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "lilv_world_new": (_P, []),
     "lilv_world_load_all": (None, [_P]),
+    "lilv_world_set_option": (None, [_P, ctypes.c_char_p, _P]),
+    "lilv_new_string": (_P, [_P, ctypes.c_char_p]),
     "lilv_world_get_all_plugins": (_P, [_P]),
     "lilv_new_uri": (_P, [_P, ctypes.c_char_p]),
     "lilv_node_free": (None, [_P]),
@@ -88,10 +94,16 @@ def library() -> ctypes.CDLL:
 @functools.cache
 def world() -> int:
     """The process's lilv world with every bundle on LV2_PATH and the standard folders loaded (once:
-    plugins installed later are seen after a restart)."""
+    plugins installed later are seen after a restart). With ``STITO_SYSTEM_PLUGINS=0`` lilv is told the
+    LV2_PATH folders only, so that it does not fall back to the standard ones."""
     with LOCK:
-        handle = library().lilv_world_new()
-        library().lilv_world_load_all(handle)
+        lib = library()
+        handle = lib.lilv_world_new()
+        if not system_folders_on():
+            node = lib.lilv_new_string(handle, os.environ.get("LV2_PATH", "").encode())
+            lib.lilv_world_set_option(handle, LV2_PATH_OPTION, node)
+            lib.lilv_node_free(node)
+        lib.lilv_world_load_all(handle)
         return handle
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ChainError
 from . import lilv
+from .folders import named_folders, system_folders_on
 from .hosted import BLOCK_FRAMES, REFERENCE_RATE, SIDECHAIN, ControlPort, HostedEffect, Instance, Links, float32_decimal
 from .lv2_units import LV2_DIRS, LV2_UNITS
 from .naming import parameter_id, snake_case, unique, with_unit
@@ -146,7 +147,7 @@ def _plugin(uri: str) -> int:
     """The lilv plugin with URI ``uri`` (call under LOCK); a ChainError naming the folders searched."""
     plugin = lilv.plugin_by_uri(uri)
     if plugin is None:
-        raise ChainError(f"LV2 plugin {uri} not found in {_searched()} "
+        raise ChainError(f"LV2 plugin {uri} not found in {searched_folders()} "
                          "(LV2_PATH replaces these folders; `stito plugins --format lv2` lists what is installed)")
     return plugin
 
@@ -159,23 +160,25 @@ def _describe(plugin: int) -> Lv2Plugin:
                      Path(bundle), Path(binary))
 
 
-def _folders() -> list[Path]:
-    """The folders lilv searches, as lilv chooses them: LV2_PATH when it is set, else the standard ones."""
-    path = os.environ.get("LV2_PATH")
-    return [Path(f).expanduser() for f in (path.split(":") if path is not None else LV2_DIRS) if f]
+def lv2_folders() -> list[Path]:
+    """The folders lilv searches, as lilv chooses them: LV2_PATH when it is set, else the standard ones
+    (none when ``STITO_SYSTEM_PLUGINS=0``, see :func:`lilv.world`)."""
+    if "LV2_PATH" in os.environ or not system_folders_on():
+        return [Path(f).expanduser() for f in named_folders("LV2_PATH")]
+    return [Path(f).expanduser() for f in LV2_DIRS]
 
 
-def _searched() -> str:
+def searched_folders() -> str:
     """The searched folders as one phrase for an error line."""
-    return ", ".join(str(f) for f in _folders()) or "no folders (LV2_PATH is empty)"
+    return ", ".join(str(f) for f in lv2_folders()) or "no folders (LV2_PATH is empty)"
 
 
 def lv2_folder_problems() -> list[tuple[Path, str]]:
     """(where, why) for each searched place lilv skips: an LV2_PATH entry that is no folder, and a
     ``*.lv2`` folder without the ``manifest.ttl`` that makes it an LV2 bundle."""
-    problems = [(f, "LV2_PATH names it, but it is not a folder") for f in _folders()
+    problems = [(f, "LV2_PATH names it, but it is not a folder") for f in lv2_folders()
                 if "LV2_PATH" in os.environ and not f.is_dir()]
-    bundles = sorted(b for f in _folders() if f.is_dir() for b in f.glob("*.lv2") if b.is_dir())
+    bundles = sorted(b for f in lv2_folders() if f.is_dir() for b in f.glob("*.lv2") if b.is_dir())
     return problems + [(b, "not an LV2 bundle: it has no manifest.ttl") for b in bundles
                        if not (b / "manifest.ttl").is_file()]
 

@@ -8,9 +8,10 @@ name lets the LADSPA host name the parameter ``threshold_db`` with unit "dB".
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
+
+from .folders import search_folders
 
 #: LV2 unit URIs (the ``unit:`` prefix) -> the unit as written in a port name.
 LV2_UNITS = {"db": "dB", "hz": "Hz", "khz": "kHz", "ms": "ms", "s": "s", "pc": "%", "mhz": "MHz"}
@@ -22,8 +23,7 @@ _UNIT = re.compile(r"unit:unit\s+unit:(\w+)")
 
 def lv2_dirs() -> list[Path]:
     """LV2 search folders that exist: LV2_PATH entries first, then the standard ones."""
-    dirs = [d for d in os.environ.get("LV2_PATH", "").split(":") if d] + list(LV2_DIRS)
-    return [Path(d).expanduser() for d in dirs if Path(d).expanduser().is_dir()]
+    return [d for d in search_folders("LV2_PATH", LV2_DIRS) if d.is_dir()]
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ from ..audio import Audio
 from ..errors import ChainError
 from ..params import ParameterSpec
 from .base import Effect
+from .folders import search_folders
 from .naming import snake_case
 
 #: Host-side parameters that are not part of the sound.
@@ -103,8 +103,7 @@ VST3_DIRS = ("~/.vst3", "/usr/lib/vst3", "/usr/local/lib/vst3",
 
 def vst3_search_dirs() -> list[Path]:
     """Folders searched for VST3 bundles and Audio Units: the VST3_PATH entries, then ``VST3_DIRS``."""
-    dirs = [d for d in os.environ.get("VST3_PATH", "").split(":") if d] + list(VST3_DIRS)
-    return [Path(d).expanduser() for d in dirs]
+    return search_folders("VST3_PATH", VST3_DIRS)
 
 
 def scan_vst3() -> list[Path]:

@@ -328,7 +328,7 @@ def test_chains_of_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
 def test_plugins_ladspa(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins", "--format", "ladspa"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    total = re.match(r"^(\d+) of (\d+) plugins load$", lines[-1])
+    total = re.match(r"^(\d+) of (\d+) plugins load; ", lines[-1])
     assert total and int(total[1]) <= int(total[2]) == len(lines) - 1
     assert all(re.match(r"^ladspa\s+(ok|no) ", line) for line in lines[:-1])
     if Path("/usr/lib/ladspa/ZamCompX2-ladspa.so").exists():

@@ -101,6 +101,18 @@ def test_ardour_sends_real_units_with_one_based_numbers():
     assert by_name(messages, chain, "reverb", "blend")[1] == (1, 5, 4, pytest.approx(0.3))
 
 
+def test_ardour_numbers_every_control_port_output_meters_included():
+    """Ardour's surface counts all control ports (``Plugin::nth_parameter``): x42-eq's ports run enable,
+    gain, peak (an output meter), peakreset, HighPass, ..., so its high-pass switch is parameter 5."""
+    try:
+        chain = load_chain("x42")
+    except Exception as exc:  # x42-plugins and lilv are installed by scripts/setup.sh
+        pytest.skip(f"x42 chain unavailable: {exc}")
+    messages = osc_of(load_profiles()["ardour"], chain, rows_at(chain))
+    assert by_name(messages, chain, "eq", "highpass")[1][:3] == (1, 1, 5)
+    assert by_name(messages, chain, "eq", "highshelf_gain_db")[1][:3] == (1, 1, 34)
+
+
 def test_ableton_counts_from_zero_and_skips_device_on():
     chain, profiles = zam_chain(), load_profiles()
     messages = osc_of(profiles["ableton"], chain, rows_at(chain))
