@@ -26,7 +26,7 @@ GROUPS = ("tone", "dynamics", "space", "width")
 #: Analysis frame length in seconds (rounded to a power of two in frames) and hops per frame.
 FRAME_S, HOPS_PER_FRAME = 0.043, 4
 #: STFT frames transformed at a time (a few hundred kB: they stay in cache).
-CHUNK_FRAMES = 64
+CHUNK_FRAMES = 16
 #: Frames more than this many dB below the loudest frame are left out of level and spectral statistics.
 ACTIVE_DB = 45.0
 #: Octave-band centres (Hz) of the tone balance; each band spans centre / sqrt(2) to centre * sqrt(2).
@@ -88,21 +88,31 @@ def pooled(features: np.ndarray, items: Sequence[Audio]) -> np.ndarray:
 
 def _measure(audio: Audio) -> np.ndarray:
     """The ``FEATURES`` vector of one excerpt."""
-    stereo = audio.stereo().samples.astype(np.float32, copy=False)
-    mid, side = stereo.mean(axis=0), (stereo[0] - stereo[1]) / 2
     frame = 2 ** int(round(np.log2(FRAME_S * audio.sample_rate)))
+    mid, side = _mid_side_padded(audio, frame // 2)
     power = _spectrogram(mid, frame, frame // HOPS_PER_FRAME)
     bands = _band_slices(frame, audio.sample_rate)
     level = _decibels(power.sum(axis=1))
     active = level > level.max() - ACTIVE_DB
-    spectrum = power[active].sum(axis=0, dtype=np.float64)
+    spectrum = np.sum(power, axis=0, dtype=np.float64, where=active[:, None])
     hop_s = frame / HOPS_PER_FRAME / audio.sample_rate
     envelopes = _decibels(_band_sums(power, bands)).T
     spread = np.mean([_spread(e) for e in envelopes])
     space = np.mean([_space(e, hop_s) for e in envelopes], axis=0)
     width = _width_db(*_stereo_bands(power[::HOPS_PER_FRAME], side, frame, active[::HOPS_PER_FRAME], bands))
     tone = _tone(spectrum, np.fft.rfftfreq(frame, 1.0 / audio.sample_rate))
-    return np.concatenate([tone, [_crest_db(mid), spread], space, [width]])
+    return np.concatenate([tone, [_crest_db(mid[frame // 2:frame // 2 + audio.frames]), spread], space, [width]])
+
+
+def _mid_side_padded(audio: Audio, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mid (mean of the channels) and side (half their difference) as float32, each with ``pad`` zeros
+    before and after (the STFT's centring), written in place: no intermediate copies."""
+    stereo = audio.stereo().samples.astype(np.float32, copy=False)
+    mid, side = np.zeros((2, audio.frames + 2 * pad), np.float32)
+    inner = slice(pad, pad + audio.frames)
+    np.multiply(np.add(stereo[0], stereo[1], out=mid[inner]), 0.5, out=mid[inner])
+    np.multiply(np.subtract(stereo[0], stereo[1], out=side[inner]), 0.5, out=side[inner])
+    return mid, side
 
 
 def _stereo_bands(mid_power: np.ndarray, side: np.ndarray, frame: int, active: np.ndarray,
@@ -112,21 +122,23 @@ def _stereo_bands(mid_power: np.ndarray, side: np.ndarray, frame: int, active: n
     no overlap, so the side's STFT costs a quarter of the mid's."""
     side_power = _spectrogram(side, frame, frame)
     count = min(len(side_power), len(mid_power), len(active))
-    mid_total, side_total = (p[:count][active[:count]].sum(axis=0, dtype=np.float64) for p in (mid_power, side_power))
+    mid_total, side_total = (np.sum(p[:count], axis=0, dtype=np.float64, where=active[:count, None])
+                             for p in (mid_power, side_power))
     return _band_sums(mid_total, bands), _band_sums(side_total, bands)
 
 
-def _spectrogram(x: np.ndarray, frame: int, hop: int) -> np.ndarray:
-    """Power spectrogram (time, bins), float32, of Hann frames of ``x`` (samples) every ``hop`` samples,
-    the first centred on sample 0; computed ``CHUNK_FRAMES`` frames at a time, which stay in cache."""
-    x = np.pad(x, (frame // 2, frame // 2))
-    framed = sliding_window_view(x, frame)[::hop]
+def _spectrogram(padded: np.ndarray, frame: int, hop: int) -> np.ndarray:
+    """Power spectrogram (time, bins), float32, of Hann frames every ``hop`` samples of a signal that
+    ``padded`` holds with ``frame // 2`` zeros on each side (so the first frame is centred on its first
+    sample); computed ``CHUNK_FRAMES`` frames at a time through one windowed buffer that stays in cache."""
+    framed = sliding_window_view(padded, frame)[::hop]
     power = np.empty((len(framed), frame // 2 + 1), np.float32)
+    buffer = np.empty((CHUNK_FRAMES, frame), np.float32)
     for start in range(0, len(framed), CHUNK_FRAMES):
-        spectrum = scipy.fft.rfft(framed[start:start + CHUNK_FRAMES] * _window(frame), axis=-1, workers=1,
-                                  overwrite_x=True)
-        pairs = spectrum.view(np.float32)
-        pairs *= pairs
+        chunk = framed[start:start + CHUNK_FRAMES]
+        windowed = np.multiply(chunk, _window(frame), out=buffer[:len(chunk)])
+        pairs = scipy.fft.rfft(windowed, axis=-1, workers=1).view(np.float32)
+        np.multiply(pairs, pairs, out=pairs)
         np.add(pairs[:, 0::2], pairs[:, 1::2], out=power[start:start + CHUNK_FRAMES])
     return power
 
@@ -167,7 +179,8 @@ def _tone(spectrum: np.ndarray, freqs: np.ndarray) -> np.ndarray:
 
 def _crest_db(mid: np.ndarray) -> float:
     """Crest factor: peak over RMS, in dB."""
-    return float(20 * np.log10(np.max(np.abs(mid)) + EPS) - 10 * np.log10(np.mean(np.square(mid, dtype=np.float64)) + EPS))
+    peak = max(mid.max(), -mid.min())  # np.max(np.abs(mid)) without the copy, a float32 as before
+    return float(20 * np.log10(peak + EPS) - 10 * np.log10(np.mean(np.square(mid, dtype=np.float64)) + EPS))
 
 
 def _percentiles(values: np.ndarray, percents: Sequence[float]) -> np.ndarray:
