@@ -35,7 +35,8 @@ def missing(fmt: str, rows: list[PluginInfo]) -> str:
     except ChainError as exc:  # lilv is not installed
         return f"{fmt}: unavailable: {exc}"
     found = sum(r.format == fmt for r in rows)
-    what = f"none of the {found} {fmt.upper()} plugins found loads" if found else f"no {fmt.upper()} plugins found"
+    what = (f"none of the {found} {fmt.upper()} entries found (plugins and unreadable files) loads" if found
+            else f"no {fmt.upper()} plugins found")
     where = f"in {', '.join(str(f) for f in folders)}" if folders else "(no folder to search)"
     off = "" if system_folders_on() else f"; {SWITCH}=0 leaves the standard folders out"
     return f"{fmt}: {what} {where}; {hint}{off}"

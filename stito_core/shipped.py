@@ -2,24 +2,26 @@
 
 In a checkout (and an editable install) it is the project's ``config/`` folder. A plain ``pip install``
 of the package copies that folder to ``<prefix>/share/stito/config`` (``data-files`` in
-``pyproject.toml``), since ``config/`` sits beside the packages rather than inside one.
+``pyproject.toml``), since ``config/`` sits beside the packages rather than inside one. The prefix is
+whichever folder above the installed package holds it: a virtual environment, ``--user``, ``--prefix``
+or a system install, on any platform.
 """
 
 from __future__ import annotations
 
-import sysconfig
 from pathlib import Path
 
-_SOURCE = Path(__file__).resolve().parents[1] / "config"
+_HERE = Path(__file__).resolve()
 _INSTALLED = Path("share") / "stito" / "config"
 
 
-def config_dir() -> Path:
-    """The shipped ``config`` folder: the checkout's, else the installed copy (environment, then user
-    scheme); the checkout's path when neither exists, so that errors name where it was looked for."""
-    schemes = [sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user")]
-    candidates = [_SOURCE, *(Path(sysconfig.get_path("data", s)) / _INSTALLED for s in schemes)]
-    return next((c for c in candidates if (c / "chains").is_dir()), _SOURCE)
+def config_dir(here: Path = _HERE) -> Path:
+    """The shipped ``config`` folder for the module file ``here``: the checkout's, else the installed
+    copy nearest above the package; the checkout's path when neither exists, so that errors name
+    where it was looked for."""
+    source = here.parents[1] / "config"
+    candidates = [source, *(folder / _INSTALLED for folder in here.parents[1:])]
+    return next((c for c in candidates if (c / "stito.toml").is_file() and (c / "chains").is_dir()), source)
 
 
 CONFIG_DIR = config_dir()

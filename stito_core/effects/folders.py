@@ -24,7 +24,9 @@ def named_folders(variable: str) -> list[str]:
     return [d for d in os.environ.get(variable, "").split(os.pathsep) if d]
 
 
-def search_folders(variable: str, standard: Sequence[str]) -> list[Path]:
-    """The folders ``variable`` names, then ``standard`` unless switched off, without repeats."""
-    both = (*named_folders(variable), *(standard if system_folders_on() else ()))
+def search_folders(variable: str, standard: Sequence[str], system: bool | None = None) -> list[Path]:
+    """The folders ``variable`` names, then ``standard`` unless switched off (``system``: True or False
+    decides instead of the switch), without repeats."""
+    keep = system_folders_on() if system is None else system
+    both = (*named_folders(variable), *(standard if keep else ()))
     return list(dict.fromkeys(Path(d).expanduser() for d in both))

@@ -21,15 +21,18 @@ _PORT = re.compile(r"\[([^\[\]]*?lv2:name\s+\"([^\"]+)\"[^\[\]]*?)\]", re.S)
 _UNIT = re.compile(r"unit:unit\s+unit:(\w+)")
 
 
-def lv2_dirs() -> list[Path]:
-    """LV2 search folders that exist: LV2_PATH entries first, then the standard ones."""
-    return [d for d in search_folders("LV2_PATH", LV2_DIRS) if d.is_dir()]
+def lv2_dirs(system: bool | None = None) -> list[Path]:
+    """LV2 search folders that exist: LV2_PATH entries first, then the standard ones (unless
+    ``STITO_SYSTEM_PLUGINS=0``; ``system=True`` keeps them regardless)."""
+    return [d for d in search_folders("LV2_PATH", LV2_DIRS, system) if d.is_dir()]
 
 
 @functools.cache
 def port_units(label: str) -> dict[str, str]:
-    """Port name -> unit ("dB", "Hz", ...) from the LV2 bundle ``<label>.lv2``; empty when there is none."""
-    for folder in lv2_dirs():
+    """Port name -> unit ("dB", "Hz", ...) from the LV2 bundle ``<label>.lv2``; empty when there is none.
+    Only Turtle text is read, never a binary, so the standard folders are read even when
+    ``STITO_SYSTEM_PLUGINS=0``: a LADSPA plugin's parameter names do not depend on the switch."""
+    for folder in lv2_dirs(system=True):
         bundle = folder / f"{label}.lv2"
         if bundle.is_dir():
             return _units_in(bundle)

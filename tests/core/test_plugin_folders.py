@@ -4,7 +4,6 @@ one line per format that offers nothing, and the shipped config found in an inst
 from __future__ import annotations
 
 import shutil
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -44,6 +43,18 @@ def test_without_the_switch_the_standard_folders_follow_the_named_ones(monkeypat
     assert search_folders("NO_SUCH_VARIABLE", ("/a", "/b")) == [Path("/a"), Path("/b")]
 
 
+def test_ladspa_parameter_names_do_not_depend_on_the_switch(no_system: pytest.MonkeyPatch) -> None:
+    from stito_core.effects.ladspa import LadspaEffect
+
+    if not Path("/usr/lib/ladspa/ZamCompX2-ladspa.so").exists() or not Path("/usr/lib/lv2/ZamCompX2.lv2").is_dir():
+        pytest.skip("zam-plugins are installed by scripts/setup.sh")
+    from stito_core.effects.lv2_units import port_units
+
+    no_system.setenv("LADSPA_PATH", "/usr/lib/ladspa")
+    port_units.cache_clear()  # as in a fresh process started with the switch
+    assert "threshold_db" in [p.name for p in LadspaEffect("ZamCompX2-ladspa.so").parameters]
+
+
 def test_the_daemon_refuses_standard_folders_when_they_are_switched_off(no_system: pytest.MonkeyPatch) -> None:
     with pytest.raises(NotAllowedError):
         Places().check_plugin(Path("/usr/lib/ladspa/ZamEQ2-ladspa.so"))
@@ -64,15 +75,15 @@ def test_missing_names_the_folders_and_counts_plugins_that_do_not_load(monkeypat
     monkeypatch.setenv("STITO_SYSTEM_PLUGINS", "0")
     monkeypatch.setenv("LADSPA_PATH", str(tmp_path))
     broken = [PluginInfo("ladspa", "?", "x.so", False, "library does not load")]
-    assert missing("ladspa", broken) == (f"ladspa: none of the 1 LADSPA plugins found loads in {tmp_path}; "
+    assert missing("ladspa", broken) == (f"ladspa: none of the 1 LADSPA entries found (plugins and unreadable files) loads in {tmp_path}; "
                                          "LADSPA_PATH adds folders; STITO_SYSTEM_PLUGINS=0 leaves the standard folders out")
     assert missing("ladspa", [PluginInfo("ladspa", "eq", "eq.so", True)]) == ""
 
 
-def test_an_installed_copy_of_the_config_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(shipped, "_SOURCE", tmp_path / "no-checkout")
-    monkeypatch.setattr(sysconfig, "get_path", lambda name, scheme=None: str(tmp_path / str(scheme)))
-    assert shipped.config_dir() == tmp_path / "no-checkout"  # nothing installed: where it was looked for
-    installed = tmp_path / sysconfig.get_default_scheme() / "share" / "stito" / "config"
+def test_an_installed_copy_of_the_config_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "stito_core" / "shipped.py"
+    assert shipped.config_dir(module) == module.parents[1] / "config"  # nothing installed: where it looked
+    installed = tmp_path / "venv" / "share" / "stito" / "config"
     shutil.copytree(Path(__file__).resolve().parents[2] / "config", installed)
-    assert shipped.config_dir() == installed and (installed / "chains" / "builtin.toml").is_file()
+    assert shipped.config_dir(module) == installed and (installed / "chains" / "builtin.toml").is_file()
+    assert shipped.config_dir() == Path(__file__).resolve().parents[2] / "config"  # this checkout's

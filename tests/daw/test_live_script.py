@@ -260,6 +260,13 @@ def test_rows_that_cannot_be_set_are_reported_not_guessed(live):
     assert track.devices[0].parameters[1].value == 1.0
 
 
+def test_rounding_a_quantized_value_is_not_reported_as_out_of_range(live):
+    mode = Parameter("Mode", 0, 3, 0, quantized=True)
+    track = Obj(name="Vox", devices=[Obj(name="Comp", parameters=[Parameter("Device On", 0, 1, 1), mode])])
+    done, problems = live.apply.apply_rows(track, [{"effect": "comp", "name": "mode", "value": 1.4, "unit": ""}], 1)
+    assert (done, problems, mode.value) == (1, [], 1.0)
+
+
 @pytest.mark.parametrize(("text", "unit", "number"), [
     ("-20.0 dB", "dB", -20.0), ("2.50 kHz", "Hz", 2500.0), ("1.20 s", "ms", 1200.0), ("250 ms", "s", 0.25),
     ("-inf dB", "dB", None), ("35 %", "%", 35.0), ("1e3 Hz", "Hz", 1000.0)])

@@ -110,9 +110,10 @@ def apply_rows(track, rows, first_device):
         if value is None:
             problems.append("%s: %s" % (where, why))
             continue
-        if value != float(row["value"]) and not (parameter.min == 0.0 and parameter.max == 1.0):
+        wanted = float(row["value"])
+        if not parameter.min <= wanted <= parameter.max and not (parameter.min == 0.0 and parameter.max == 1.0):
             problems.append("%s: %g is outside Live's %g..%g, set to %g"
-                            % (where, float(row["value"]), parameter.min, parameter.max, value))
+                            % (where, wanted, parameter.min, parameter.max, value))
         parameter.value = value
         done += 1
     return done, problems
