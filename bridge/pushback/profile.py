@@ -174,8 +174,7 @@ class _Resolver:
         slot_index = next(i for i, s in enumerate(self.chain.slots) if s.effect.name == row["effect"])
         fields.setdefault("fx", fields["first_fx"] + slot_index)
         effect = self.chain.slots[slot_index].effect
-        numbers = (effect.control_numbers() if fields["numbering"] == "controls"
-                   else {p.name: i for i, p in enumerate(effect.parameters)})
+        numbers = effect.control_numbers() if fields["numbering"] == "controls" else effect.parameter_numbers()
         fields.setdefault("param", fields["first_param"] + numbers[row["name"]])
         if self.profile.transport == "midi" and "control" not in fields:
             if index >= len(self.controls):

@@ -46,6 +46,8 @@ _OSC_OPTIONAL = {"ranges"}
 _MIDI = {"port", "virtual", "channel", "controls", "nrpn_reset"}
 _CONVERSIONS = ("normalized", "real", "plugin", "lookup")
 _KINDS = ("cc", "cc14", "nrpn")
+#: Fields whose value is one of a few words.
+_CHOICES = {"value": _CONVERSIONS, "scale": ("linear", "log"), "kind": _KINDS, "numbering": NUMBERINGS}
 _OSC_TYPES = set("ifdsTF")
 
 
@@ -151,9 +153,8 @@ def _check_fields(where: str, table: Any) -> None:
     _keys(where, table, set(FIELDS))
     for key, value in table.items():
         name = f"{where}.{key}"
-        if key in ("value", "scale", "kind", "numbering"):
-            choices = {"value": _CONVERSIONS, "scale": ("linear", "log"), "kind": _KINDS,
-                       "numbering": NUMBERINGS}[key]
+        if key in _CHOICES:
+            choices = _CHOICES[key]
             if value not in choices:
                 raise ProfileError(f"{name}: {value!r}; give one of {', '.join(choices)}")
         elif key == "range":

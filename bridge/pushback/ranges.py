@@ -43,13 +43,12 @@ class RangeReader:
 
     def clamp(self, targets: Sequence[ParamTarget]) -> list[ParamTarget]:
         """``targets`` with every value moved into its parameter's range (as the host reports it)."""
-        args = self.config["args"]
-        keys = sorted({tuple(int(t.fields[a]) for a in args) for t in targets})
+        keys = sorted({self._key(t) for t in targets})
         with self._lock:
             ranges = self._read(keys)
         out = []
         for target in targets:
-            key, param = tuple(int(target.fields[a]) for a in args), int(target.fields["param"])
+            key, param = self._key(target), int(target.fields["param"])
             low, high = (ranges[key][0][param], ranges[key][1][param]) if key in ranges and \
                 param < min(len(ranges[key][0]), len(ranges[key][1])) else (None, None)
             if low is None or low <= target.value <= high:
@@ -60,6 +59,10 @@ class RangeReader:
                      target.value, low, high, value)
             out.append(dataclasses.replace(target, value=value))
         return out
+
+    def _key(self, target: ParamTarget) -> Key:
+        """The device a target's parameter belongs to: its values of the query's ``args`` fields."""
+        return tuple(int(target.fields[a]) for a in self.config["args"])
 
     def _read(self, keys: Sequence[Key]) -> dict[Key, tuple[list[float], list[float]]]:
         """(minima, maxima) per device key; what did not come back in time is left out, with a warning."""

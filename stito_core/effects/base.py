@@ -28,11 +28,15 @@ class Effect(ABC):
     #: alone, so an EQ is not switched on to fake width or a compressor to fake tone. Unknown plugins: all.
     attributes: tuple[str, ...] = GROUPS
 
+    def parameter_numbers(self) -> dict[str, int]:
+        """Each parameter's position (from 0) in ``parameters``."""
+        return {p.name: i for i, p in enumerate(self.parameters)}
+
     def control_numbers(self) -> dict[str, int]:
         """Each parameter's position (from 0) among all the plugin's control ports, output meters
         included, as hosts that number every control port count it (Ardour's OSC surface); for an
-        effect without output controls, its position in ``parameters``."""
-        return {p.name: i for i, p in enumerate(self.parameters)}
+        effect without output controls, :meth:`parameter_numbers`."""
+        return self.parameter_numbers()
 
     @abstractmethod
     def process(self, audio: Audio, values: Mapping[str, float]) -> Audio:
