@@ -40,7 +40,7 @@ OPTIONS: dict[str, Option] = {
     "sigma0": Option(0.3, float, 1e-3, 1.0, "initial step size, in normalised 0-1 units"),
     "x0": Option(None, float, 0.0, 1.0, "start value of every normalised parameter (default: the caller's start, "
                  "in a match each parameter's neutral value with every effect off)"),
-    "patience": Option(10, int, 1, 10000, "generations over which the best similarity must rise by min_gain"),
+    "patience": Option(7, int, 1, 10000, "generations over which the best similarity must rise by min_gain"),
     "min_gain": Option(0.1, float, 0.0, 2.0, "least rise of the best similarity over `patience` generations"),
     "seed": Option(0, int, 0, 2**31 - 2, "random seed; the same seed gives the same search"),
 }

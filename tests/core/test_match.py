@@ -18,9 +18,9 @@ from tests.helpers import music
 
 RATE = 22050
 SECONDS = 2.5
-#: The paper's unconstrained search (no price, no bypass gates, no do-no-harm check, start at 0.5): what
-#: these tests of the loop itself recover known settings with.
-PAPER = {"price": FREE, "bypass": False, "check": False, "x0": 0.5}
+#: The paper's unconstrained search (no price, no bypass gates, no do-no-harm check, start at 0.5, its
+#: early stop over 10 generations): what these tests of the loop itself recover known settings with.
+PAPER = {"price": FREE, "bypass": False, "check": False, "x0": 0.5, "patience": 10}
 
 EQ_TOML = """name = "eq-only"
 [[effect]]
