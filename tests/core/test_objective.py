@@ -157,3 +157,16 @@ def test_the_fast_percentiles_are_numpys(size):
     percents = (3.0, 10, 30, 90, 95)
     np.testing.assert_allclose(attributes._percentiles(values, percents), np.percentile(values, percents),
                                rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("frames", [1, attributes.CHUNK_FRAMES, attributes.CHUNK_FRAMES + 3])
+def test_the_chunked_spectrogram_is_a_plain_stft(frames):
+    """The attribute STFT, computed ``CHUNK_FRAMES`` frames at a time, equals one Hann-windowed power STFT
+    of every frame at once, whatever the number of frames (one, a whole chunk, a chunk and a remainder)."""
+    frame, hop = 256, 64
+    padded = np.random.default_rng(frames).normal(size=frame + hop * (frames - 1)).astype(np.float32)
+    expected = np.abs(np.fft.rfft(
+        np.lib.stride_tricks.sliding_window_view(padded, frame)[::hop] * np.hanning(frame), axis=-1)) ** 2
+    power = attributes._spectrogram(padded, frame, hop)
+    assert power.shape == (frames, frame // 2 + 1)
+    np.testing.assert_allclose(power, expected, rtol=1e-4, atol=1e-4)
