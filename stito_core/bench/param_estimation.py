@@ -209,10 +209,10 @@ def _caption(settings: Settings) -> str:
             f"{' and '.join(KINDS)} clips of {settings.clip_s:g} s (input and reference from different recordings), "
             f"searched on their loudest {settings.excerpt_s:g} s. CMA-ES over the one parameter from 0.5: population "
             f"{settings.popsize}, at most {settings.max_iter} generations, the paper's early stopping (best similarity "
-            f"up by less than {PAPER_EARLY_STOP['min_gain']:g} over {PAPER_EARLY_STOP['patience']} generations), seed per search. The paper's population of 64 is for whole "
-            "chains; 16 was planned for one parameter, cut to 8 with 2 s excerpts (from 3 s) so that the default "
-            "run fits about 25 minutes for three encoders on a 2-core machine. MSE in normalised units; rho = "
-            "Pearson correlation of target and estimate. Paper columns: its AFx-Rep and CLAP figures (Table 4) "
+            f"up by less than {PAPER_EARLY_STOP['min_gain']:g} over {PAPER_EARLY_STOP['patience']} generations), "
+            "seed per search. The paper's population of 64 is for whole chains; 16 was planned for one parameter, "
+            "cut to 8 with 2 s excerpts (from 3 s) so that the default run fits about 25 minutes for three encoders "
+            "on a 2-core machine. MSE in normalised units; rho = Pearson correlation of target and estimate. Paper columns: its AFx-Rep and CLAP figures (Table 4) "
             "for the pedalboard effects. afx-rep-untrained is a randomly initialised control.")
 
 
