@@ -1,10 +1,11 @@
-"""Where the shipped configuration lives: chains, DAW profiles and the daemon's default settings.
+"""Where the shipped files live: the configuration (chains, DAW profiles, the daemon's default settings)
+and the example audio of ``stito demo`` and the benchmarks (``stito_core/examples``, inside the package).
 
-In a checkout (and an editable install) it is the project's ``config/`` folder. A plain ``pip install``
-of the package copies that folder to ``<prefix>/share/stito/config`` (``data-files`` in
-``pyproject.toml``), since ``config/`` sits beside the packages rather than inside one. The prefix is
-whichever folder above the installed package holds it: a virtual environment, ``--user``, ``--prefix``
-or a system install, on any platform.
+The configuration: in a checkout (and an editable install) it is the project's ``config/`` folder. A
+plain ``pip install`` of the package copies that folder to ``<prefix>/share/stito/config``
+(``data-files`` in ``pyproject.toml``), since ``config/`` sits beside the packages rather than inside
+one. The prefix is whichever folder above the installed package holds it: a virtual environment,
+``--user``, ``--prefix`` or a system install, on any platform.
 """
 
 from __future__ import annotations
@@ -25,3 +26,5 @@ def config_dir(here: Path = _HERE) -> Path:
 
 
 CONFIG_DIR = config_dir()
+#: The shipped example audio, part of the package (see stito_core/examples/README.md).
+EXAMPLES_DIR = _HERE.parent / "examples"

@@ -23,12 +23,11 @@ from stito_core.param_file import save_applied, save_match
 from stito_core.picture import draw_report
 from stito_core.report import attribute_lines, report_lines
 from stito_core.saved import list_presets, load_saved, presets_dir, resolve, save_preset
+from stito_core.shipped import EXAMPLES_DIR
 from stito_core.chains import chain_names
 from stito_core.match import MatchResult, Progress, match_audio
 from stito_core.rule_based import rule_based_match
 
-#: Example audio shipped with the package (see stito_core/examples/README.md).
-EXAMPLES = Path(__file__).resolve().parents[2] / "stito_core" / "examples"
 BENCH_TASKS = [*TASKS, "daemon-soak", "all"]
 
 
@@ -215,7 +214,7 @@ def demo(match_args: argparse.Namespace) -> int:
 
 def demo_argv(folder: Path) -> list[str]:
     """``stito match`` arguments for the shipped example, writing into ``folder`` (overwriting earlier demos)."""
-    return ["match", str(EXAMPLES / "input.flac"), str(EXAMPLES / "reference.flac"),
+    return ["match", str(EXAMPLES_DIR / "input.flac"), str(EXAMPLES_DIR / "reference.flac"),
             "-o", str(folder / "input.matched.wav"), "--force"]
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..audio import Audio
 from ..audio_io import read_audio, resample
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from ..shipped import EXAMPLES_DIR
 
 
 def example(name: str, sample_rate: int = 48000) -> Audio:
     """A shipped example (``input``, ``reference``, ``music_input``, ``music_reference``) at ``sample_rate`` Hz."""
-    return resample(read_audio(EXAMPLES / f"{name}.flac"), sample_rate)
+    return resample(read_audio(EXAMPLES_DIR / f"{name}.flac"), sample_rate)
 
 
 def stereo_mix(seconds: float, sample_rate: int = 48000) -> Audio:
