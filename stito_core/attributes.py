@@ -26,7 +26,7 @@ GROUPS = ("tone", "dynamics", "space", "width")
 #: Analysis frame length in seconds (rounded to a power of two in frames) and hops per frame.
 FRAME_S, HOPS_PER_FRAME = 0.043, 4
 #: STFT frames transformed at a time (512 kB at 2048-sample frames: fewer FFT calls, so less time under
-#: the GIL when the render threads measure; 16 was 13 % slower on 64 x 5 s, 256 spills the cache).
+#: the GIL when the render threads measure; 16 was 13 % slower on 64 x 5 s, and 256 slower too).
 CHUNK_FRAMES = 64
 #: Frames more than this many dB below the loudest frame are left out of level and spectral statistics.
 ACTIVE_DB = 45.0

@@ -32,7 +32,9 @@ class Option:
     doc: str
 
 
-#: Every search option, with the paper's defaults (ST-ITO section 3.3).
+#: The paper's early stop (ST-ITO section 3.3): the best similarity up by less than 0.1 over 10 generations.
+PAPER_EARLY_STOP = {"patience": 10, "min_gain": 0.1}
+#: Every search option, with the paper's defaults (ST-ITO section 3.3) except where its doc says otherwise.
 OPTIONS: dict[str, Option] = {
     "popsize": Option(None, int, 4, 4096, "candidates rendered and scored per generation (default: CMA-ES's own "
                       "4 + 3 ln n for n searched parameters; the paper used 64)"),
@@ -40,7 +42,8 @@ OPTIONS: dict[str, Option] = {
     "sigma0": Option(0.3, float, 1e-3, 1.0, "initial step size, in normalised 0-1 units"),
     "x0": Option(None, float, 0.0, 1.0, "start value of every normalised parameter (default: the caller's start, "
                  "in a match each parameter's neutral value with every effect off)"),
-    "patience": Option(7, int, 1, 10000, "generations over which the best similarity must rise by min_gain"),
+    "patience": Option(7, int, 1, 10000, "generations over which the best similarity must rise by min_gain "
+                       "(the paper used 10)"),
     "min_gain": Option(0.1, float, 0.0, 2.0, "least rise of the best similarity over `patience` generations"),
     "seed": Option(0, int, 0, 2**31 - 2, "random seed; the same seed gives the same search"),
 }

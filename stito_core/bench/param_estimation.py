@@ -24,13 +24,12 @@ from ..encoders import Encoder
 from ..match import match_audio
 from ..objective import FREE
 from ..params import Scale
+from ..search import PAPER_EARLY_STOP
 from . import Report, bench_encoders, markdown_table
 from .data import clips
 
 #: Content the cases are run on; the kind alternates over (target, trial) pairs.
 KINDS = ("music", "speech")
-#: The paper's early stop for this benchmark (the match default is shorter: see search.OPTIONS).
-PAPER_EARLY_STOP = {"patience": 10, "min_gain": 0.1}
 #: Figures of the paper (AFx-Rep MSE, AFx-Rep rho, CLAP MSE, CLAP rho) for its six pedalboard cases.
 PaperFigures = tuple[float, float, float, float]
 
@@ -212,8 +211,9 @@ def _caption(settings: Settings) -> str:
             f"up by less than {PAPER_EARLY_STOP['min_gain']:g} over {PAPER_EARLY_STOP['patience']} generations), "
             "seed per search. The paper's population of 64 is for whole chains; 16 was planned for one parameter, "
             "cut to 8 with 2 s excerpts (from 3 s) so that the default run fits about 25 minutes for three encoders "
-            "on a 2-core machine. MSE in normalised units; rho = Pearson correlation of target and estimate. Paper columns: its AFx-Rep and CLAP figures (Table 4) "
-            "for the pedalboard effects. afx-rep-untrained is a randomly initialised control.")
+            "on a 2-core machine. MSE in normalised units; rho = Pearson correlation of target and estimate. "
+            "Paper columns: its AFx-Rep and CLAP figures (Table 4) for the pedalboard effects. "
+            "afx-rep-untrained is a randomly initialised control.")
 
 
 def _table(rows: list[dict[str, Any]], names: list[str]) -> str:

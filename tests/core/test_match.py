@@ -14,13 +14,14 @@ from stito_core.encoders.base import Encoder
 from stito_core.errors import AudioError, CancelledError, SearchError
 from stito_core.metric import cosine
 from stito_core.objective import FREE
+from stito_core.search import PAPER_EARLY_STOP
 from tests.helpers import music
 
 RATE = 22050
 SECONDS = 2.5
 #: The paper's unconstrained search (no price, no bypass gates, no do-no-harm check, start at 0.5, its
 #: early stop over 10 generations): what these tests of the loop itself recover known settings with.
-PAPER = {"price": FREE, "bypass": False, "check": False, "x0": 0.5, "patience": 10}
+PAPER = {"price": FREE, "bypass": False, "check": False, "x0": 0.5, **PAPER_EARLY_STOP}
 
 EQ_TOML = """name = "eq-only"
 [[effect]]
