@@ -145,7 +145,7 @@ def test_shipped_chain_by_name(work: Path, capsys: pytest.CaptureFixture[str]) -
     args = ["match", str(work / "in.wav"), str(work / "ref.wav"), "-c", "builtin", "--encoder", "mfcc", *TINY]
     assert main(args) == 0
     record = json.loads((work / "in.matched.json").read_text())
-    assert record["chain"] == "builtin" and len(record["parameters"]) == 32
+    assert record["chain"] == "builtin" and len(record["parameters"]) == 34
     assert SUMMARY.match(capsys.readouterr().out.strip().splitlines()[-1])
 
 
@@ -292,7 +292,7 @@ def test_chains_lists_the_shipped_chains(capsys: pytest.CaptureFixture[str]) -> 
     lines = capsys.readouterr().out.splitlines()
     names = [line.split()[0] for line in lines]
     assert {"builtin", "zam", "vst3-template"} <= set(names)
-    assert re.search(r"^builtin\s+32 parameters\s+\S", lines[names.index("builtin")])
+    assert re.search(r"^builtin\s+34 parameters\s+\S", lines[names.index("builtin")])
 
 
 def test_chains_builtin_shows_effects_and_ranges(capsys: pytest.CaptureFixture[str]) -> None:
@@ -301,7 +301,7 @@ def test_chains_builtin_shows_effects_and_ranges(capsys: pytest.CaptureFixture[s
     assert out.startswith("<Chain 'builtin': distortion -> compressor -> parametric_eq -> delay -> reverb")
     assert re.search(r"^\s+drive_db\s+0 \.\. 40\s+dB\s+linear\s+default 0  neutral 0$", out, re.M)
     assert re.search(r"^\s+ratio\s+1 \.\. 20\s+log\s+default 1  neutral 1$", out, re.M)
-    assert len(re.findall(r"^\s+\w+\s+\S+ \.\. \S+", out, re.M)) == 32
+    assert len(re.findall(r"^\s+\w+\s+\S+ \.\. \S+", out, re.M)) == 34
 
 
 def test_chains_of_a_toml_shows_narrowed_ranges(work: Path, capsys: pytest.CaptureFixture[str]) -> None:

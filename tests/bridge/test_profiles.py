@@ -130,7 +130,7 @@ def test_bitwig_pushes_the_compressor_page_as_whole_numbers():
 def test_generic_midi_assigns_controls_in_chain_order():
     chain, profiles = load_chain("builtin"), load_profiles()
     messages = build_midi(profiles["midi"], profiles["midi"].targets(chain, rows_at(chain, 0.5)))
-    assert len(messages) == 32
+    assert len(messages) == 34
     assert [m.control for m in messages[:13]] == [*range(20, 32), 52]
     assert {m.channel for m in messages} == {0} and messages[0].value == 64
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stito_core.audio import Audio
 from stito_core.chain import Chain
 from stito_core.chains import chain_names, chain_path, load_chain
 from stito_core.effects.builtin import KINDS, BuiltinEffect
@@ -244,6 +245,28 @@ def test_parametric_eq_peak_raises_its_band_only() -> None:
     gain_db = 10 * math.log10(band_energy(boosted, RATE, 950, 1050) / band_energy(audio.samples, RATE, 950, 1050))
     far_db = 10 * math.log10(band_energy(boosted, RATE, 8000, 12000) / band_energy(audio.samples, RATE, 8000, 12000))
     assert gain_db > 9 and abs(far_db) < 1
+
+
+def test_parametric_eq_pass_filters_cut_twelve_db_per_octave_and_are_left_out_at_neutral() -> None:
+    audio = as_audio(_stereo_noise())
+    eq = BuiltinEffect("parametric_eq")
+    np.testing.assert_array_equal(eq.process(audio, {"highpass_hz": 20.0, "lowpass_hz": 20000.0}).samples,
+                                  eq.process(audio, {}).samples)  # the open ends are the filters left out
+    lowpassed = eq.process(audio, {"lowpass_hz": 1000.0}).samples
+    octave_up = 10 * math.log10(band_energy(lowpassed, RATE, 3800, 4200) / band_energy(lowpassed, RATE, 7600, 8400))
+    assert 9 < octave_up < 15  # 12 dB per octave well above the cutoff (first order would be 6)
+    highpassed = eq.process(audio, {"highpass_hz": 1000.0}).samples
+    assert _tilt_db(highpassed, (50, 250), (4000, 8000)) < -25
+
+
+@pytest.mark.parametrize("kind, values", [("parametric_eq", {"lowpass_hz": 19000.0}),
+                                          ("lowpass", {"cutoff_hz": 19000.0}), ("highpass", {"cutoff_hz": 2000.0})])
+def test_filter_cutoffs_stay_below_nyquist_at_a_low_rate(kind: str, values: dict[str, float]) -> None:
+    audio = Audio(_stereo_noise()[:, ::4].copy(), RATE // 4)  # 12 kHz: a 19 kHz cutoff lies beyond Nyquist
+    out = BuiltinEffect(kind).process(audio, values).samples
+    assert np.all(np.isfinite(out)) and np.max(np.abs(out)) < 2 * np.max(np.abs(audio.samples))
+    streamed = np.concatenate([b.samples for b in BuiltinEffect(kind).stream(iter([audio]), values)], axis=1)
+    np.testing.assert_allclose(streamed, out, atol=1e-5)
 
 
 def test_highpass_cuts_the_lows() -> None:

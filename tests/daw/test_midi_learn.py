@@ -40,11 +40,11 @@ def no_waiting(monkeypatch):
 
 def test_each_parameter_wiggles_its_own_cc_in_chain_order():
     steps = learn_steps(find_profile("midi"), load_chain("builtin"))
-    assert len(steps) == 32
+    assert len(steps) == 34
     assert steps[0].label == "distortion.drive_db" and steps[0].control == "CC 20, channel 1"
     assert list(steps[0].messages) == [cc(20, 64), cc(20, 95), cc(20, 32), cc(20, 64)]
     assert list(steps[12].messages) == [cc(52, 64), cc(52, 95), cc(52, 32), cc(52, 64)]
-    assert [s.messages[0].control for s in steps] == [*range(20, 32), *range(52, 64), *range(102, 110)]
+    assert [s.messages[0].control for s in steps] == [*range(20, 32), *range(52, 64), *range(102, 112)]
 
 
 NRPN_PROFILE = """description = "nrpn learn"
@@ -85,8 +85,8 @@ def test_the_learner_sends_skips_goes_back_and_quits():
 def test_timed_mode_goes_through_every_parameter():
     steps = learn_steps(find_profile("midi"), load_chain("builtin"))
     port = FakePort()
-    assert Learner(port, steps, gap_s=0.0, pace_s=0.0, say=lambda _text: None).run() == 32
-    assert len(port.sent) == 32 * 4
+    assert Learner(port, steps, gap_s=0.0, pace_s=0.0, say=lambda _text: None).run() == 34
+    assert len(port.sent) == 34 * 4
 
 
 def test_ctrl_c_stops_cleanly_and_closes_the_port(monkeypatch, capsys):
@@ -104,7 +104,7 @@ def test_ctrl_c_stops_cleanly_and_closes_the_port(monkeypatch, capsys):
     monkeypatch.setattr(midi_learn.sys.stdin, "isatty", lambda: True, raising=False)
     assert main(["midi-learn", "builtin"]) == 130
     assert port.closed and len(port.sent) == 4
-    assert "stopped after 1 of 32 parameters" in capsys.readouterr().err
+    assert "stopped after 1 of 34 parameters" in capsys.readouterr().err
 
 
 def test_the_port_options_reach_the_backend(monkeypatch, capsys):
@@ -114,13 +114,13 @@ def test_the_port_options_reach_the_backend(monkeypatch, capsys):
     assert main(["midi-learn", "builtin", "--gap", "0", "--port", "IAC Bus 1", "--no-virtual"]) == 0
     assert main(["midi-learn", "builtin", "--gap", "0", "--port", "loop", "--virtual"]) == 0
     assert opened == [("stito", True), ("IAC Bus 1", False), ("loop", True)]
-    assert "sent 32 of 32 parameters" in capsys.readouterr().out
+    assert "sent 34 of 34 parameters" in capsys.readouterr().out
 
 
 def test_dry_run_prints_the_messages(capsys):
     assert main(["midi-learn", "builtin", "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 32 and lines[0] == "distortion.drive_db: CC 20, channel 1: B0 14 40 | B0 14 5F | B0 14 20 | B0 14 40"
+    assert len(lines) == 34 and lines[0] == "distortion.drive_db: CC 20, channel 1: B0 14 40 | B0 14 5F | B0 14 20 | B0 14 40"
 
 
 def test_no_midi_backend_is_one_line_and_exit_1(monkeypatch, capsys):
