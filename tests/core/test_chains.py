@@ -568,6 +568,24 @@ def test_a_switched_off_effect_is_skipped_and_reads_neutral() -> None:
         chain.render(audio, vector, [True, False])
 
 
+def test_the_builtin_reverb_at_its_neutral_width_adds_no_side_to_a_dual_mono_stem() -> None:
+    chain = _chain("builtin")
+    audio = as_audio(music(1.0, seed=5, channels=1).repeat(2, axis=0))
+    names = [(p.effect, p.name) for p in chain.parameters]
+    only_reverb = [s.effect.name == "reverb" for s in chain.slots]
+
+    def side_to_mid_db(width: float) -> float:
+        vector = chain.neutral()
+        vector[names.index(("reverb", "wet_level"))] = 0.4
+        vector[names.index(("reverb", "room_size"))] = 0.8
+        vector[names.index(("reverb", "width"))] = width
+        left, right = chain.render(audio, vector, only_reverb).samples.astype(np.float64)
+        return 10 * math.log10((np.mean(((left - right) / 2) ** 2) + 1e-20) / np.mean(((left + right) / 2) ** 2))
+
+    assert chain.neutral()[names.index(("reverb", "width"))] == 0.0
+    assert side_to_mid_db(0.0) < -60 and side_to_mid_db(1.0) > -30  # widening has to be searched for
+
+
 # --- attribute groups ---------------------------------------------------------------------------
 
 def test_each_builtin_effect_is_for_its_attribute_groups() -> None:
