@@ -71,7 +71,8 @@ def _build_eq(v: Mapping[str, float], sample_rate: float) -> pb.Plugin:
                                          ("lowpass_hz", pb.LowpassFilter, LOWPASS_OPEN_HZ))
               if not np.isclose(v[name], open_hz, rtol=1e-3) for _ in range(PASS_SECTIONS)]
     peaks = [band(pb.PeakFilter, f"band{i}") for i in range(1, 5)]
-    return pb.Pedalboard([*passes, band(pb.LowShelfFilter, "low_shelf"), *peaks, band(pb.HighShelfFilter, "high_shelf")])
+    low, high = band(pb.LowShelfFilter, "low_shelf"), band(pb.HighShelfFilter, "high_shelf")
+    return pb.Pedalboard([*passes, low, *peaks, high])
 
 
 def _below_nyquist(cutoff_hz: float, sample_rate: float) -> float:
