@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stito_core.audio import Audio
 from stito_core.chain import Chain
 from stito_core.chains import chain_names, chain_path, load_chain
 from stito_core.effects.builtin import KINDS, BuiltinEffect
@@ -262,7 +261,7 @@ def test_parametric_eq_pass_filters_cut_twelve_db_per_octave_and_are_left_out_at
 @pytest.mark.parametrize("kind, values", [("parametric_eq", {"lowpass_hz": 19000.0}),
                                           ("lowpass", {"cutoff_hz": 19000.0}), ("highpass", {"cutoff_hz": 2000.0})])
 def test_filter_cutoffs_stay_below_nyquist_at_a_low_rate(kind: str, values: dict[str, float]) -> None:
-    audio = Audio(_stereo_noise()[:, ::4].copy(), RATE // 4)  # 12 kHz: a 19 kHz cutoff lies beyond Nyquist
+    audio = as_audio(_stereo_noise()[:, ::4], RATE // 4)  # 12 kHz: a 19 kHz cutoff lies beyond Nyquist
     out = BuiltinEffect(kind).process(audio, values).samples
     assert np.all(np.isfinite(out)) and np.max(np.abs(out)) < 2 * np.max(np.abs(audio.samples))
     streamed = np.concatenate([b.samples for b in BuiltinEffect(kind).stream(iter([audio]), values)], axis=1)
